@@ -1,0 +1,1 @@
+"""incidentd: a self-hosted AWS Systems Manager Incident Manager."""

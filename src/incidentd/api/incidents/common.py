@@ -1,0 +1,70 @@
+"""Look-ups and errors that several ssm-incidents handlers share."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from incidentd.api.context import RequestContext
+from incidentd.domain import arns
+from incidentd.protocol.errors import ServiceError, validation_error
+from incidentd.store import incidents, paging, plans
+
+SERVICE = "ssm-incidents"
+
+
+def not_found(resource_type: str, identifier: str, what: str) -> ServiceError:
+    """A ResourceNotFoundException naming the resource."""
+    return ServiceError(
+        "ResourceNotFoundException",
+        f"{what} {identifier} does not exist.",
+        resourceIdentifier=identifier,
+        resourceType=resource_type,
+    )
+
+
+def plan_name_of(ctx: RequestContext, arn: str) -> str | None:
+    """The plan name inside a response-plan ARN of the caller's own account, else None."""
+    parsed = arns.parse(arn)
+    if parsed is None or parsed.service != SERVICE or parsed.account != ctx.account_id:
+        return None
+    kind, _, name = parsed.resource.partition("/")
+    return name if kind == "response-plan" and name and "/" not in name else None
+
+
+def load_plan(ctx: RequestContext, arn: str) -> dict[str, Any]:
+    """The caller's response plan with this ARN, or ResourceNotFoundException (also for other accounts' ARNs)."""
+    name = plan_name_of(ctx, arn)
+    plan = plans.get(ctx.conn, ctx.account_id, name) if name else None
+    if plan is None:
+        raise not_found("RESPONSE_PLAN", arn, "Response plan")
+    return plan
+
+
+def load_incident(ctx: RequestContext, arn: str) -> dict[str, Any]:
+    """The caller's incident record with this ARN, or ResourceNotFoundException."""
+    record = incidents.get(ctx.conn, ctx.account_id, arn)
+    if record is None:
+        raise not_found("INCIDENT_RECORD", arn, "Incident record")
+    return record
+
+
+def new_id() -> str:
+    """A fresh identifier in the 36-character UUID form AWS uses for incidents and events."""
+    return str(uuid.uuid4())
+
+
+def page_size(params: dict[str, Any], default: int = 100) -> int:
+    """The requested page size (the model already bounds it)."""
+    return int(params.get("maxResults") or default)
+
+
+def read_token(params: dict[str, Any], length: int) -> list[Any] | None:
+    """The keyset position in nextToken, or ValidationException for a token this server did not issue."""
+    token = params.get("nextToken")
+    if not token:
+        return None
+    try:
+        return paging.decode(token, length)
+    except paging.BadToken:
+        raise validation_error("The nextToken is not valid.") from None

@@ -1,0 +1,52 @@
+"""Resource policies: the RAM-style sharing documents attached to response plans (aws-semantics §3.10)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from incidentd.api.context import RequestContext
+from incidentd.api.incidents.common import SERVICE, load_plan, not_found
+from incidentd.api.incidents.listing import paginate
+from incidentd.api.registry import handles
+from incidentd.protocol.errors import validation_error
+from incidentd.store import policies
+
+
+def _check_document(text: str) -> None:
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise validation_error("The policy is not a valid JSON document.") from None
+    if not isinstance(document, dict) or not isinstance(document.get("Statement"), (list, dict)):
+        raise validation_error("The policy must be a JSON object with a Statement.")
+
+
+@handles(SERVICE, "PutResourcePolicy")
+def put_resource_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Attach a policy to a response plan; its id is 32 lower-case hex characters like AWS's."""
+    plan = load_plan(ctx, params["resourceArn"])
+    _check_document(params["policy"])
+    policy_id = secrets.token_hex(16)
+    doc = {"policyId": policy_id, "policyDocument": params["policy"], "ramResourceShareRegion": ctx.region}
+    policies.insert(ctx.conn, ctx.account_id, plan["arn"], policy_id, doc)
+    return {"policyId": policy_id}
+
+
+@handles(SERVICE, "GetResourcePolicies")
+def get_resource_policies(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """The policies on a response plan."""
+    plan = load_plan(ctx, params["resourceArn"])
+    docs = policies.for_resource(ctx.conn, ctx.account_id, plan["arn"])
+    page, token = paginate(docs, lambda d: [d["policyId"]], params)
+    return {"resourcePolicies": page, "nextToken": token}
+
+
+@handles(SERVICE, "DeleteResourcePolicy")
+def delete_resource_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Detach one policy."""
+    plan = load_plan(ctx, params["resourceArn"])
+    if not policies.delete(ctx.conn, ctx.account_id, plan["arn"], params["policyId"]):
+        raise not_found("RESOURCE_POLICY", params["policyId"], "Resource policy")
+    return {}

@@ -1,0 +1,98 @@
+"""Response plans: the template and the response an incident starts with (aws-semantics §3.2)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from incidentd.api.context import RequestContext
+from incidentd.api.incidents.common import SERVICE, load_plan, page_size, plan_name_of, read_token
+from incidentd.api.registry import handles
+from incidentd.domain import arns
+from incidentd.protocol.errors import ServiceError
+from incidentd.store import paging, plans, policies, tags
+
+_PLAN_MEMBERS = ("displayName", "incidentTemplate", "chatChannel", "engagements", "actions", "integrations")
+
+# UpdateResponsePlan flattens the template into these members (model), each replacing one template field.
+_TEMPLATE_UPDATES = {
+    "incidentTemplateTitle": "title",
+    "incidentTemplateImpact": "impact",
+    "incidentTemplateSummary": "summary",
+    "incidentTemplateDedupeString": "dedupeString",
+    "incidentTemplateNotificationTargets": "notificationTargets",
+    "incidentTemplateTags": "incidentTags",
+}
+
+
+@handles(SERVICE, "CreateResponsePlan")
+def create_response_plan(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Store a plan under a name unique in the account."""
+    name = params["name"]
+    arn = arns.response_plan(ctx.account_id, name)
+    doc = {"arn": arn, "name": name, **{k: params[k] for k in _PLAN_MEMBERS if k in params}}
+    if not plans.insert(ctx.conn, ctx.account_id, name, doc):
+        raise ServiceError(
+            "ConflictException",
+            f"A response plan named {name} already exists.",
+            resourceIdentifier=arn,
+            resourceType="RESPONSE_PLAN",
+        )
+    tags.put(ctx.conn, ctx.account_id, arn, params.get("tags") or {})
+    return {"arn": arn}
+
+
+@handles(SERVICE, "GetResponsePlan")
+def get_response_plan(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """The whole plan."""
+    return load_plan(ctx, params["arn"])
+
+
+@handles(SERVICE, "ListResponsePlans")
+def list_response_plans(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Plan summaries in name order."""
+    position = read_token(params, 1)
+    limit = page_size(params)
+    docs = plans.page(ctx.conn, ctx.account_id, position[0] if position else None, limit + 1)
+    result: dict[str, Any] = {
+        "responsePlanSummaries": [
+            {"arn": d["arn"], "name": d["name"], "displayName": d.get("displayName")} for d in docs[:limit]
+        ]
+    }
+    if len(docs) > limit:
+        result["nextToken"] = paging.encode([docs[limit - 1]["name"]])
+    return result
+
+
+@handles(SERVICE, "UpdateResponsePlan")
+def update_response_plan(ctx: RequestContext, params: dict[str, Any]) -> None:
+    """Change only the members the request carries; empty strings clear summary and dedupe string."""
+    doc = copy.deepcopy(load_plan(ctx, params["arn"]))
+    for member in _PLAN_MEMBERS:
+        if member in params:
+            doc[member] = params[member]
+    template = doc["incidentTemplate"]
+    for member, field in _TEMPLATE_UPDATES.items():
+        if member not in params:
+            continue
+        value = params[member]
+        # Terraform clears optional fields with "" and CloudFormation with {} or []: store them as absent.
+        if value in ("", {}, []) and field != "title":
+            template.pop(field, None)
+        else:
+            template[field] = value
+    plans.save(ctx.conn, ctx.account_id, doc["name"], doc)
+    return None
+
+
+@handles(SERVICE, "DeleteResponsePlan")
+def delete_response_plan(ctx: RequestContext, params: dict[str, Any]) -> None:
+    """Delete a plan with its tags and policies; its incidents stay. A missing plan is not an error (model)."""
+    name = plan_name_of(ctx, params["arn"])
+    if name is None:
+        return None
+    arn = arns.response_plan(ctx.account_id, name)
+    plans.delete(ctx.conn, ctx.account_id, name)
+    tags.remove(ctx.conn, ctx.account_id, arn)
+    policies.delete(ctx.conn, ctx.account_id, arn)
+    return None

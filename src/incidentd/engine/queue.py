@@ -1,0 +1,100 @@
+"""The job table as a queue: enqueue inside the caller's transaction, claim with a lease, finish or retry."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from incidentd.store.tables import jobs as t
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One claimed job."""
+
+    id: int
+    account_id: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    lease_owner: str
+
+
+def enqueue(
+    conn: Connection, account_id: str, kind: str, payload: dict[str, Any], run_at_ms: int, now_ms: int
+) -> None:
+    """Add a job in the caller's transaction: it exists exactly when the state that caused it does."""
+    conn.execute(
+        sa.insert(t).values(
+            account_id=account_id, kind=kind, payload=payload, state=QUEUED, run_at_ms=run_at_ms,
+            attempts=0, created_ms=now_ms,
+        )
+    )
+
+
+def claim(
+    conn: Connection, owner: str, kinds: Collection[str], now_ms: int, lease_ms: int, limit: int
+) -> list[Job]:
+    """Lease due jobs of the given kinds: queued ones, and running ones whose worker's lease ran out."""
+    if not kinds:
+        return []
+    due = sa.or_(
+        sa.and_(t.c.state == QUEUED, t.c.run_at_ms <= now_ms),
+        sa.and_(t.c.state == RUNNING, t.c.lease_expires_ms < now_ms),
+    )
+    candidates = (
+        sa.select(t.c.id).where(due, t.c.kind.in_(list(kinds))).order_by(t.c.run_at_ms, t.c.id).limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        # Several workers claim side by side: each skips the rows another is claiming.
+        candidates = candidates.with_for_update(skip_locked=True)
+    statement = (
+        sa.update(t)
+        .where(t.c.id.in_(candidates.scalar_subquery()))
+        .values(state=RUNNING, lease_owner=owner, lease_expires_ms=now_ms + lease_ms, attempts=t.c.attempts + 1)
+        .returning(t.c.id, t.c.account_id, t.c.kind, t.c.payload, t.c.attempts, t.c.lease_owner)
+    )
+    return [Job(r.id, r.account_id, r.kind, r.payload, r.attempts, r.lease_owner) for r in conn.execute(statement)]
+
+
+def _owned(job: Job) -> Any:
+    # Fencing: a worker whose lease was taken over must not record an outcome for the job.
+    return sa.and_(t.c.id == job.id, t.c.state == RUNNING, t.c.lease_owner == job.lease_owner)
+
+
+def finish(conn: Connection, job: Job, now_ms: int) -> bool:
+    """Mark a job done; False when this worker no longer holds its lease."""
+    statement = sa.update(t).where(_owned(job)).values(state=DONE, finished_ms=now_ms, lease_expires_ms=None)
+    return conn.execute(statement).rowcount == 1
+
+
+def retry(conn: Connection, job: Job, error: str, run_at_ms: int) -> bool:
+    """Put a job back in the queue to try again later."""
+    statement = sa.update(t).where(_owned(job)).values(
+        state=QUEUED, run_at_ms=run_at_ms, last_error=error[:4000], lease_owner=None, lease_expires_ms=None
+    )
+    return conn.execute(statement).rowcount == 1
+
+
+def fail(conn: Connection, job: Job, error: str, now_ms: int) -> bool:
+    """Give up on a job, keeping the error for operators."""
+    statement = sa.update(t).where(_owned(job)).values(
+        state=FAILED, last_error=error[:4000], finished_ms=now_ms, lease_expires_ms=None
+    )
+    return conn.execute(statement).rowcount == 1
+
+
+def pending(conn: Connection, account_id: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+    """Jobs not yet done, oldest first: for tests and operators."""
+    statement = sa.select(t).where(t.c.state.in_([QUEUED, RUNNING]))
+    if account_id is not None:
+        statement = statement.where(t.c.account_id == account_id)
+    if kind is not None:
+        statement = statement.where(t.c.kind == kind)
+    return [dict(row._mapping) for row in conn.execute(statement.order_by(t.c.run_at_ms, t.c.id))]

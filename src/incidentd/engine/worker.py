@@ -1,0 +1,99 @@
+"""The worker: claims due jobs, runs each in its own transaction, retries failures with back-off."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback
+import uuid
+from typing import Any
+
+from incidentd.clock import Clock
+from incidentd.engine import queue
+from incidentd.engine.jobs import JOB_HANDLERS, JobContext, load_all
+from incidentd.store.db import Database
+
+log = logging.getLogger("incidentd.worker")
+
+LEASE_MS = 60_000
+MAX_ATTEMPTS = 25
+BATCH = 32
+
+
+class LeaseLost(Exception):
+    """Another worker took the job over: this worker's outcome must not be recorded."""
+
+
+def backoff_ms(attempts: int) -> int:
+    """Exponential back-off from 1 s, capped at 5 minutes."""
+    return int(min(300_000, 1000 * 2 ** max(0, attempts - 1)))
+
+
+class Worker:
+    """Runs jobs of every registered kind until stopped."""
+
+    def __init__(self, db: Database, clock: Clock, settings: Any = None, poll_seconds: float = 0.5) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.poll_seconds = poll_seconds
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.handlers = load_all()
+        self.wake = threading.Event()
+        self._stop = threading.Event()
+
+    def run_once(self) -> int:
+        """Claim and run every job due now; the number run."""
+        ran = 0
+        while True:
+            now = self.clock.now_ms()
+            with self.db.write() as conn:
+                jobs = queue.claim(conn, self.owner, list(self.handlers), now, LEASE_MS, BATCH)
+            for job in jobs:
+                self._run(job)
+            ran += len(jobs)
+            if len(jobs) < BATCH:
+                return ran
+
+    def _run(self, job: queue.Job) -> None:
+        handler = JOB_HANDLERS[job.kind]
+        try:
+            with self.db.write() as conn:
+                now = self.clock.now_ms()
+                handler(JobContext(self.db, conn, job, now, self.settings))
+                if not queue.finish(conn, job, now):
+                    raise LeaseLost(job.id)
+        except LeaseLost:
+            log.warning("job %s (%s) was taken over by another worker", job.id, job.kind)
+        except Exception:
+            error = traceback.format_exc()
+            log.error("job %s (%s) failed on attempt %s:\n%s", job.id, job.kind, job.attempts, error)
+            with self.db.write() as conn:
+                now = self.clock.now_ms()
+                if job.attempts >= MAX_ATTEMPTS:
+                    queue.fail(conn, job, error, now)
+                else:
+                    queue.retry(conn, job, error, now + backoff_ms(job.attempts))
+
+    def run_forever(self) -> None:
+        """Poll for due jobs until stop() is called; a request that enqueues work can wake it early."""
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("worker loop error; retrying")
+            self.wake.wait(self.poll_seconds)
+            self.wake.clear()
+
+    def start_thread(self) -> threading.Thread:
+        """Run the loop in a daemon thread (the embedded worker of `incidentd serve`)."""
+        thread = threading.Thread(target=self.run_forever, name="incidentd-worker", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        """Ask the loop to end after the current pass."""
+        self._stop.set()
+        self.wake.set()

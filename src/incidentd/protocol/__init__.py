@@ -1,0 +1,1 @@
+"""The wire: routing, parsing, validation and serialisation driven by botocore's service models."""

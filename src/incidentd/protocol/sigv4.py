@@ -1,0 +1,443 @@
+"""Verification of AWS Signature Version 4 on incoming requests."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote_from_bytes, unquote_to_bytes
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+TERMINATOR = "aws4_request"
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+# AWS caps presigned URLs at seven days; SDKs refuse to sign longer ones.
+MAX_EXPIRES_SECONDS = 7 * 24 * 3600
+
+_SIGNATURE_MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your AWS Secret Access Key and signing method. "
+    "Consult the service documentation for details."
+)
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+@dataclass(frozen=True)
+class Credential:
+    """An access key pair and the account it belongs to."""
+
+    access_key_id: str
+    secret_access_key: str
+    account_id: str
+
+
+@dataclass(frozen=True)
+class SignedRequestInfo:
+    """Who signed a verified request, and for which region and service."""
+
+    access_key_id: str
+    account_id: str
+    region: str
+    service: str  # the signing service from the credential scope
+
+
+class AuthError(Exception):
+    """An authentication failure with AWS's error code, HTTP status and message."""
+
+    def __init__(self, code: str, message: str, status: int = 403) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def _incomplete(message: str) -> AuthError:
+    return AuthError("IncompleteSignatureException", message, 400)
+
+
+def _invalid(message: str) -> AuthError:
+    return AuthError("InvalidSignatureException", message, 403)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """The signature parameters, whichever form carried them."""
+
+    credential: str
+    signed_headers: str
+    signature: str
+    timestamp: str  # YYYYMMDDTHHMMSSZ, exactly as it enters the string to sign
+    presigned: bool
+
+
+def signing_service(headers: Mapping[str, str], query_string: bytes) -> str | None:
+    """The service named in the credential scope (Authorization header or X-Amz-Credential), or None when unsigned."""
+    authorization = headers.get("authorization")
+    if authorization is not None:
+        credential = _parse_authorization(authorization)[1].get("Credential")
+    else:
+        credential = _query_param(_split_query(query_string), "X-Amz-Credential")
+    parts = credential.split("/") if credential else []
+    if len(parts) != 5 or not parts[3]:
+        return None
+    return parts[3]
+
+
+class SigV4Verifier:
+    """Checks SigV4 signatures against credentials from a lookup function."""
+
+    def __init__(self, lookup: Callable[[str], Credential | None], max_skew_seconds: int = 900) -> None:
+        self._lookup = lookup
+        self._max_skew = timedelta(seconds=max_skew_seconds)
+        # Deriving the key costs four HMACs and only changes daily per key,
+        # so a small per-verifier cache removes it from the hot path.
+        self._signing_key = functools.lru_cache(maxsize=256)(_derive_signing_key)
+
+    def verify(
+        self,
+        *,
+        method: str,
+        raw_path: bytes,
+        query_string: bytes,
+        headers: Mapping[str, str],
+        body: bytes,
+        expected_services: Collection[str],
+        now: datetime,
+    ) -> SignedRequestInfo:
+        """Return who signed the request, or raise AuthError as AWS would."""
+        now = _as_utc(now)
+        query = _split_query(query_string)
+        authorization = headers.get("authorization")
+        if authorization is not None:
+            parsed = self._parse_header_form(authorization, headers, now)
+        elif any(_query_param(query, name) is not None for name in _QUERY_AUTH_MARKERS):
+            parsed = self._parse_query_form(query, now)
+        else:
+            raise AuthError(
+                "MissingAuthenticationTokenException", "Request is missing Authentication Token", 403
+            )
+
+        access_key_id, date, region, service = _check_scope(parsed, expected_services)
+        credential = self._lookup(access_key_id)
+        if credential is None:
+            raise AuthError(
+                "UnrecognizedClientException", "The security token included in the request is invalid.", 403
+            )
+
+        payload_hash = headers.get("x-amz-content-sha256")
+        if payload_hash is None and parsed.presigned:
+            # The JS SDK's presigner hoists x-amz-* headers, this one included, into the query.
+            payload_hash = _query_param(query, "X-Amz-Content-Sha256")
+        body_hash = hashlib.sha256(body).hexdigest()
+        if payload_hash is None:
+            payload_hash = body_hash
+
+        canonical_request = "\n".join(
+            (
+                method.upper(),
+                _canonical_uri(raw_path),
+                _canonical_query(query, drop_signature=parsed.presigned),
+                _canonical_headers(parsed.signed_headers, headers),
+                parsed.signed_headers,
+                payload_hash,
+            )
+        )
+        string_to_sign = "\n".join(
+            (
+                ALGORITHM,
+                parsed.timestamp,
+                f"{date}/{region}/{service}/{TERMINATOR}",
+                hashlib.sha256(canonical_request.encode("utf-8")).hexdigest(),
+            )
+        )
+        key = self._signing_key(credential.secret_access_key, date, region, service)
+        expected = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected.encode(), parsed.signature.encode("utf-8", "surrogatepass")):
+            raise _invalid(_SIGNATURE_MISMATCH)
+
+        # The signature covers the declared hash, not the body: make sure they agree.
+        if payload_hash != UNSIGNED_PAYLOAD:
+            if len(payload_hash) != 64 or not _HEX.issuperset(payload_hash):
+                raise _incomplete("x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a valid sha256 value.")
+            if payload_hash.lower() != body_hash:
+                raise _invalid("The provided 'x-amz-content-sha256' header does not match what was computed.")
+
+        return SignedRequestInfo(access_key_id, credential.account_id, region, service)
+
+    def _parse_header_form(self, authorization: str, headers: Mapping[str, str], now: datetime) -> _Parsed:
+        """Read and pre-check the Authorization-header form."""
+        algorithm, params, bad_pair = _parse_authorization(authorization)
+        if algorithm != ALGORITHM:
+            raise _incomplete(f"Unsupported AWS 'algorithm': '{algorithm}'.")
+        if bad_pair is not None:
+            raise _incomplete(
+                f"'{bad_pair}' not a valid key=value pair (missing equal-sign) "
+                f"in Authorization header: '{authorization}'."
+            )
+        # X-Amz-Date wins; botocore signs the Date header instead when a caller set one.
+        amz_date = headers.get("x-amz-date")
+        raw_date = amz_date if amz_date is not None else headers.get("date")
+        missing = [
+            f"Authorization header requires '{name}' parameter."
+            for name in ("Credential", "Signature", "SignedHeaders")
+            if not params.get(name)
+        ]
+        if raw_date is None:
+            missing.append(
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+            )
+        if missing or raw_date is None:
+            # AWS names only the algorithm here, not the whole header.
+            raise _incomplete(" ".join(missing) + f" Authorization={algorithm}")
+        _require_host(params["SignedHeaders"])
+        signed_at = _parse_timestamp(raw_date, allow_http_date=amz_date is None)
+        self._check_skew(signed_at, now, past=True)
+        return _Parsed(
+            params["Credential"], params["SignedHeaders"], params["Signature"], _format(signed_at), False
+        )
+
+    def _parse_query_form(self, query: list[tuple[bytes, bytes]], now: datetime) -> _Parsed:
+        """Read and pre-check the presigned (query-string) form."""
+        values = {name: value for name in _QUERY_AUTH_REQUIRED if (value := _query_param(query, name))}
+        missing = [
+            f"AWS query-string parameters must include '{n}'."
+            for n in _QUERY_AUTH_REQUIRED
+            if n not in values
+        ]
+        if missing:
+            raise _incomplete(" ".join(missing) + " Re-examine the query-string parameters.")
+        if values["X-Amz-Algorithm"] != ALGORITHM:
+            raise _incomplete(f"Unsupported AWS 'algorithm': '{values['X-Amz-Algorithm']}'.")
+        _require_host(values["X-Amz-SignedHeaders"])
+        signed_at = _parse_timestamp(values["X-Amz-Date"], allow_http_date=False)
+
+        expires = _query_param(query, "X-Amz-Expires")
+        if expires is None:
+            # Without X-Amz-Expires the URL is held to the ordinary clock-skew window.
+            self._check_skew(signed_at, now, past=True)
+        else:
+            if not (expires.isascii() and expires.isdigit()):
+                raise _incomplete(f"X-Amz-Expires should be a number of seconds, got '{expires}'.")
+            lifetime = int(expires)
+            if lifetime > MAX_EXPIRES_SECONDS:
+                raise _incomplete(
+                    f"X-Amz-Expires must be less than a week (in seconds); that is, "
+                    f"the given X-Amz-Expires must be less than {MAX_EXPIRES_SECONDS} seconds."
+                )
+            self._check_skew(signed_at, now, past=False)
+            deadline = signed_at + timedelta(seconds=lifetime)
+            if deadline < now:
+                raise _invalid(
+                    f"Signature expired: the presigned URL was valid until {_format(deadline)} "
+                    f"(X-Amz-Date {_format(signed_at)} + X-Amz-Expires {lifetime} s); "
+                    f"it is now {_format(now)}."
+                )
+        return _Parsed(
+            values["X-Amz-Credential"],
+            values["X-Amz-SignedHeaders"],
+            values["X-Amz-Signature"],
+            values["X-Amz-Date"],
+            True,
+        )
+
+    def _check_skew(self, signed_at: datetime, now: datetime, *, past: bool) -> None:
+        """Refuse a signing time too far from now, worded as AWS does."""
+        window = _describe(self._max_skew)
+        earliest = now - self._max_skew
+        latest = now + self._max_skew
+        if past and signed_at < earliest:
+            raise _invalid(
+                f"Signature expired: {_format(signed_at)} is now earlier than "
+                f"{_format(earliest)} ({_format(now)} - {window})"
+            )
+        if signed_at > latest:
+            raise _invalid(
+                f"Signature not yet current: {_format(signed_at)} is still later than "
+                f"{_format(latest)} ({_format(now)} + {window})"
+            )
+
+
+_QUERY_AUTH_REQUIRED = (
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Signature",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Date",
+)
+_QUERY_AUTH_MARKERS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature")
+
+
+def _parse_authorization(value: str) -> tuple[str, dict[str, str], str | None]:
+    """Split an Authorization header into algorithm, parameters and the first pair lacking '='."""
+    algorithm, _, rest = value.strip().partition(" ")
+    params: dict[str, str] = {}
+    bad_pair: str | None = None
+    for part in rest.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, equals, param = part.partition("=")
+        if not equals:
+            bad_pair = bad_pair or part
+            continue
+        params[name.strip()] = param.strip()
+    return algorithm, params, bad_pair
+
+
+def _require_host(signed_headers: str) -> None:
+    """AWS refuses signatures that do not cover the Host header."""
+    names = {name.strip().lower() for name in signed_headers.split(";")}
+    if "host" not in names and ":authority" not in names:
+        raise _invalid("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+
+
+def _check_scope(parsed: _Parsed, expected_services: Collection[str]) -> tuple[str, str, str, str]:
+    """Validate the credential scope and return (access key, date, region, service)."""
+    parts = parsed.credential.split("/")
+    if len(parts) != 5:
+        raise _incomplete(
+            "Credential must have exactly 5 slash-delimited elements, "
+            f"e.g. keyid/date/region/service/term, got '{parsed.credential}'"
+        )
+    access_key_id, date, region, service, terminator = parts
+    problems = []
+    if not region or not all(c.isascii() and (c.isalnum() or c == "-") for c in region):
+        problems.append(f"Credential should be scoped to a valid region, not '{region}'.")
+    if service not in expected_services:
+        wanted = "', '".join(sorted(expected_services))
+        problems.append(f"Credential should be scoped to correct service: '{wanted}'.")
+    if terminator != TERMINATOR:
+        problems.append(
+            f"Credential should be scoped with a valid terminator: '{TERMINATOR}', not '{terminator}'."
+        )
+    if date != parsed.timestamp[:8]:
+        problems.append(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
+            f"'{date}' != '{parsed.timestamp[:8]}', from '{parsed.timestamp}'."
+        )
+    if problems:
+        # AWS lists every problem, each sentence followed by a space.
+        raise _invalid("".join(p + " " for p in problems))
+    return access_key_id, date, region, service
+
+
+def _parse_timestamp(value: str, *, allow_http_date: bool) -> datetime:
+    """Parse a YYYYMMDDTHHMMSSZ time (or, for the Date header, an HTTP date) as UTC."""
+    if (
+        len(value) == 16
+        and value.isascii()
+        and value[:8].isdigit()
+        and value[8] == "T"
+        and value[9:15].isdigit()
+        and value[15] == "Z"
+    ):
+        try:
+            return datetime.strptime(value, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    elif allow_http_date:
+        # botocore rewrites a Date header it signs into RFC 1123 form.
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            parsed = None
+        if parsed is not None:
+            return _as_utc(parsed)
+    raise _incomplete(
+        f"Date must be in ISO-8601 'basic format'. Got '{value}'. See http://en.wikipedia.org/wiki/ISO_8601"
+    )
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # A naive time (an HTTP date with "-0000") is taken to be UTC already.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _format(moment: datetime) -> str:
+    return moment.strftime(TIMESTAMP_FORMAT)
+
+
+def _describe(window: timedelta) -> str:
+    seconds = int(window.total_seconds())
+    return f"{seconds // 60} min." if seconds % 60 == 0 else f"{seconds} sec."
+
+
+def _derive_signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """The SigV4 signing key: an HMAC chain over the credential scope."""
+    key = ("AWS4" + secret).encode("utf-8")
+    for part in (date, region, service, TERMINATOR):
+        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+    return key
+
+
+def _unquote(raw: bytes) -> bytes:
+    # '+' is a space: botocore's AWSRequest form-encodes `params` onto the wire
+    # while signing them with %20, and no SDK sends a literal '+'.
+    return unquote_to_bytes(raw.replace(b"+", b" "))
+
+
+def _split_query(query_string: bytes) -> list[tuple[bytes, bytes]]:
+    """Decoded (key, value) pairs of a raw query string, in wire order."""
+    pairs = []
+    for item in query_string.split(b"&"):
+        if item:
+            key, _, value = item.partition(b"=")
+            pairs.append((_unquote(key), _unquote(value)))
+    return pairs
+
+
+def _query_param(query: list[tuple[bytes, bytes]], name: str) -> str | None:
+    """The first value of a query parameter, or None."""
+    wanted = name.encode()
+    for key, value in query:
+        if key == wanted:
+            return value.decode("utf-8", "replace")
+    return None
+
+
+def _canonical_query(query: list[tuple[bytes, bytes]], *, drop_signature: bool) -> str:
+    """Parameters re-encoded with only unreserved characters left bare, sorted by key then value."""
+    encoded = sorted(
+        (quote_from_bytes(key, safe=""), quote_from_bytes(value, safe=""))
+        for key, value in query
+        if not (drop_signature and key == b"X-Amz-Signature")
+    )
+    return "&".join(f"{key}={value}" for key, value in encoded)
+
+
+def _canonical_uri(raw_path: bytes) -> str:
+    """The path as botocore and the JS SDK sign it for non-S3 services.
+
+    Both normalise the already percent-encoded path and encode it once more,
+    so '%3A' on the wire is '%253A' in the canonical request.
+    """
+    return quote_from_bytes(_remove_dot_segments(raw_path), safe="/~")
+
+
+def _remove_dot_segments(path: bytes) -> bytes:
+    """RFC 3986 dot-segment removal that also collapses repeated slashes, as the SDKs do."""
+    if not path:
+        return b"/"
+    segments: list[bytes] = []
+    for segment in path.split(b"/"):
+        if segment == b"..":
+            if segments:
+                segments.pop()
+        elif segment and segment != b".":
+            segments.append(segment)
+    leading = b"/" if path.startswith(b"/") else b""
+    trailing = b"/" if path.endswith(b"/") and segments else b""
+    return leading + b"/".join(segments) + trailing
+
+
+def _canonical_headers(signed_headers: str, headers: Mapping[str, str]) -> str:
+    """One 'name:value' line per signed header, values trimmed and inner whitespace collapsed."""
+    lines = []
+    for name in signed_headers.split(";"):
+        value = headers.get(name.lower(), "")
+        lines.append(f"{name}:{' '.join(value.split())}\n")
+    return "".join(lines)

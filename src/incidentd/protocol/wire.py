@@ -1,0 +1,69 @@
+"""The HTTP request and response as the protocol layer sees them, and the parts both JSON protocols share."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.model import ServiceModel, Shape
+
+from incidentd.protocol.errors import ServiceError, validation_error
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class WireRequest:
+    """One HTTP request: the raw path and query exactly as sent, lower-case header names."""
+
+    method: str
+    raw_path: bytes
+    query_string: bytes
+    headers: dict[str, str]
+    body: bytes
+    oversize: bool = False  # the body passed MAX_BODY_BYTES and was not kept
+
+
+@dataclass
+class WireResponse:
+    """One HTTP response ready to send."""
+
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    """Decode a JSON request body that must be an object; an empty body is an empty object."""
+    if not body.strip():
+        return {}
+    try:
+        value = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise validation_error(f"Could not parse the request body as JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise validation_error("The request body must be a JSON object.")
+    return value
+
+
+class ErrorShapes:
+    """The modelled error shapes of one service, looked up by code."""
+
+    def __init__(self, service_model: ServiceModel) -> None:
+        self._shapes: dict[str, Shape] = {shape.name: shape for shape in service_model.error_shapes}
+
+    def get(self, code: str) -> Shape | None:
+        """The error shape for a code, if the model has one."""
+        return self._shapes.get(code)
+
+    def body(self, error: ServiceError, default_message_key: str) -> dict[str, Any]:
+        """The error's JSON members: its message and whichever extra members its shape models."""
+        shape = self._shapes.get(error.code)
+        members = shape.members if shape is not None else {}
+        message_key = next((name for name in members if name.lower() == "message"), default_message_key)
+        body: dict[str, Any] = {message_key: error.message}
+        for name, value in error.members.items():
+            if name in members and value is not None:
+                body[name] = value
+        return body

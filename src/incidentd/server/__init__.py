@@ -1,0 +1,1 @@
+"""ASGI composition: the protocols, the handlers, the store and the clock wired together."""

@@ -1,0 +1,41 @@
+"""Response plans, keyed by account and name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from incidentd.store.tables import response_plans as t
+
+
+def get(conn: Connection, account_id: str, name: str) -> dict[str, Any] | None:
+    """A plan's document, or None."""
+    return conn.execute(sa.select(t.c.doc).where(t.c.account_id == account_id, t.c.name == name)).scalar()
+
+
+def insert(conn: Connection, account_id: str, name: str, doc: dict[str, Any]) -> bool:
+    """Store a new plan; False when the name is taken."""
+    if get(conn, account_id, name) is not None:
+        return False
+    conn.execute(sa.insert(t).values(account_id=account_id, name=name, doc=doc))
+    return True
+
+
+def save(conn: Connection, account_id: str, name: str, doc: dict[str, Any]) -> None:
+    """Replace a plan's document."""
+    conn.execute(sa.update(t).where(t.c.account_id == account_id, t.c.name == name).values(doc=doc))
+
+
+def delete(conn: Connection, account_id: str, name: str) -> None:
+    """Delete a plan (its incidents stay)."""
+    conn.execute(sa.delete(t).where(t.c.account_id == account_id, t.c.name == name))
+
+
+def page(conn: Connection, account_id: str, after: str | None, limit: int) -> list[dict[str, Any]]:
+    """Plans in name order, starting after a name."""
+    query = sa.select(t.c.doc).where(t.c.account_id == account_id)
+    if after is not None:
+        query = query.where(t.c.name > after)
+    return list(conn.execute(query.order_by(t.c.name).limit(limit)).scalars())

@@ -1,0 +1,144 @@
+"""The schema. Every row of tenant data carries its account_id; times are integer epoch milliseconds."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+metadata = sa.MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY, so BigInteger ids are plain INTEGER there.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class JsonText(TypeDecorator[Any]):
+    """JSON stored as text on every database: portable, and read back exactly as written."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
+        return None if value is None else json.dumps(value, separators=(",", ":"))
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> Any:
+        return None if value is None else json.loads(value)
+
+
+def _account() -> sa.Column[str]:
+    return sa.Column("account_id", sa.String(12), nullable=False)
+
+
+replication_sets = sa.Table(
+    "replication_sets",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("arn", sa.String(1000), nullable=False),
+    sa.Column("doc", JsonText, nullable=False),
+)
+
+response_plans = sa.Table(
+    "response_plans",
+    metadata,
+    _account(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("doc", JsonText, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "name"),
+)
+
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    _account(),
+    sa.Column("arn", sa.String(1000), nullable=False),
+    sa.Column("creation_ms", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("impact", sa.Integer, nullable=False),
+    sa.Column("created_by", sa.String(1000), nullable=False),
+    sa.Column("dedupe_string", sa.String(1000), nullable=False),
+    sa.Column("doc", JsonText, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "arn"),
+    # Newest first with a stable tie-break: the order ListIncidentRecords pages through by keyset.
+    sa.Index("ix_incidents_account_created", "account_id", "creation_ms", "arn"),
+    sa.Index("ix_incidents_account_status_created", "account_id", "status", "creation_ms", "arn"),
+    sa.Index("ix_incidents_open_dedupe", "account_id", "dedupe_string", "status"),
+)
+
+timeline_events = sa.Table(
+    "timeline_events",
+    metadata,
+    _account(),
+    sa.Column("incident_arn", sa.String(1000), nullable=False),
+    sa.Column("event_id", sa.String(50), nullable=False),
+    sa.Column("event_time_ms", sa.BigInteger, nullable=False),
+    sa.Column("event_type", sa.String(100), nullable=False),
+    sa.Column("doc", JsonText, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "incident_arn", "event_id"),
+    sa.Index("ix_timeline_events_time", "account_id", "incident_arn", "event_time_ms", "event_id"),
+)
+
+related_items = sa.Table(
+    "related_items",
+    metadata,
+    _account(),
+    sa.Column("incident_arn", sa.String(1000), nullable=False),
+    sa.Column("generated_id", sa.String(200), nullable=False),
+    sa.Column("added_ms", sa.BigInteger, nullable=False),
+    sa.Column("doc", JsonText, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "incident_arn", "generated_id"),
+)
+
+tags = sa.Table(
+    "tags",
+    metadata,
+    _account(),
+    sa.Column("resource_arn", sa.String(2048), nullable=False),
+    sa.Column("key", sa.String(128), nullable=False),
+    sa.Column("value", sa.String(256), nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "resource_arn", "key"),
+)
+
+resource_policies = sa.Table(
+    "resource_policies",
+    metadata,
+    _account(),
+    sa.Column("resource_arn", sa.String(1000), nullable=False),
+    sa.Column("policy_id", sa.String(64), nullable=False),
+    sa.Column("doc", JsonText, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "policy_id"),
+    sa.Index("ix_resource_policies_arn", "account_id", "resource_arn"),
+)
+
+idempotency_tokens = sa.Table(
+    "idempotency_tokens",
+    metadata,
+    _account(),
+    sa.Column("operation", sa.String(64), nullable=False),
+    sa.Column("token", sa.String(2048), nullable=False),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("response", JsonText),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "operation", "token"),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _account(),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("payload", JsonText, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("run_at_ms", sa.BigInteger, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("lease_owner", sa.String(128)),
+    sa.Column("lease_expires_ms", sa.BigInteger),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("finished_ms", sa.BigInteger),
+    # The claim query: due jobs of a state, oldest run_at first.
+    sa.Index("ix_jobs_claim", "state", "run_at_ms"),
+    sa.Index("ix_jobs_account", "account_id"),
+)
