@@ -58,9 +58,11 @@ def claim(
         sa.update(t)
         .where(t.c.id.in_(candidates.scalar_subquery()))
         .values(state=RUNNING, lease_owner=owner, lease_expires_ms=now_ms + lease_ms, attempts=t.c.attempts + 1)
-        .returning(t.c.id, t.c.account_id, t.c.kind, t.c.payload, t.c.attempts, t.c.lease_owner)
+        .returning(t.c.id, t.c.account_id, t.c.kind, t.c.payload, t.c.attempts, t.c.lease_owner, t.c.run_at_ms)
     )
-    return [Job(r.id, r.account_id, r.kind, r.payload, r.attempts, r.lease_owner) for r in conn.execute(statement)]
+    # RETURNING gives no order: sort so that jobs run in the order they fell due.
+    rows = sorted(conn.execute(statement), key=lambda r: (r.run_at_ms, r.id))
+    return [Job(r.id, r.account_id, r.kind, r.payload, r.attempts, r.lease_owner) for r in rows]
 
 
 def _owned(job: Job) -> Any:

@@ -89,7 +89,7 @@ def _structure(shape: Shape, value: Any, path: str, failures: list[str]) -> Any:
             continue
         cleaned[name] = _value(member_shape, item, _child(path, name), failures)
     for name in shape.required_members:
-        if cleaned.get(name) is None:
+        if value.get(name) is None:  # a present value of the wrong type was reported already
             _fail(failures, None, _child(path, name), "Member must not be null")
     if shape.metadata.get("union") and len(cleaned) != 1:
         _fail(failures, value, path, "Member must have exactly one member set")

@@ -20,8 +20,8 @@ def claim(conn: Connection, account_id: str, operation: str, token: str, request
     insert = postgresql.insert(t) if conn.dialect.name == "postgresql" else sqlite.insert(t)
     statement = insert.values(
         account_id=account_id, operation=operation, token=token, request_hash=request_hash, created_ms=now_ms
-    ).on_conflict_do_nothing()
-    return conn.execute(statement).rowcount == 1
+    ).on_conflict_do_nothing().returning(t.c.token)
+    return conn.execute(statement).first() is not None
 
 
 def previous(conn: Connection, account_id: str, operation: str, token: str) -> tuple[str, Any] | None:

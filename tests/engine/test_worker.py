@@ -1,0 +1,136 @@
+"""The job queue and worker: due jobs run once, in order, on the engine's clock; failures retry; leases expire."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from incidentd.clock import FakeClock
+from incidentd.engine import queue
+from incidentd.engine.jobs import JOB_HANDLERS, JobContext
+from incidentd.engine.worker import Worker, backoff_ms
+from incidentd.store.db import Database
+from incidentd.store.tables import jobs
+
+START = 1_800_000_000_000
+ran: list[tuple[str, dict]] = []  # type: ignore[type-arg]
+failures_left = {"count": 0}
+
+
+def _record(ctx: JobContext) -> None:
+    ran.append((ctx.job.kind, ctx.job.payload))
+    if ctx.job.payload.get("follow_up"):
+        ctx.enqueue("test.record", {"n": ctx.job.payload["n"] + 1}, delay_ms=60_000)
+
+
+def _flaky(ctx: JobContext) -> None:
+    if failures_left["count"] > 0:
+        failures_left["count"] -= 1
+        raise RuntimeError("provider down")
+    ran.append((ctx.job.kind, ctx.job.payload))
+
+
+@pytest.fixture
+def engine(own_database):  # type: ignore[no-untyped-def]
+    """A worker on a fake clock over an empty job table, knowing two test job kinds."""
+    JOB_HANDLERS["test.record"] = _record
+    JOB_HANDLERS["test.flaky"] = _flaky
+    ran.clear()
+    db = Database(own_database)
+    with db.write() as conn:
+        conn.execute(sa.delete(jobs))
+    clock = FakeClock(START)
+    worker = Worker(db, clock)
+    yield db, clock, worker
+    JOB_HANDLERS.pop("test.record")
+    JOB_HANDLERS.pop("test.flaky")
+    db.dispose()
+
+
+def _enqueue(db: Database, kind: str, payload: dict, run_at: int) -> None:  # type: ignore[type-arg]
+    with db.write() as conn:
+        queue.enqueue(conn, "111122223333", kind, payload, run_at, START)
+
+
+def test_a_job_runs_only_when_it_is_due(engine):  # type: ignore[no-untyped-def]
+    db, clock, worker = engine
+    _enqueue(db, "test.record", {"n": 1}, START + 5_000)
+    assert worker.run_once() == 0
+    clock.advance(5_000)
+    assert worker.run_once() == 1
+    assert ran == [("test.record", {"n": 1})]
+    assert worker.run_once() == 0
+
+
+def test_due_jobs_run_in_run_at_order(engine):  # type: ignore[no-untyped-def]
+    db, clock, worker = engine
+    for n, delay in ((1, 3_000), (2, 1_000), (3, 2_000)):
+        _enqueue(db, "test.record", {"n": n}, START + delay)
+    clock.advance(3_000)
+    worker.run_once()
+    assert [payload["n"] for _, payload in ran] == [2, 3, 1]
+
+
+def test_a_job_schedules_its_next_step_in_its_own_transaction(engine):  # type: ignore[no-untyped-def]
+    db, clock, worker = engine
+    _enqueue(db, "test.record", {"n": 1, "follow_up": True}, START)
+    worker.run_once()
+    with db.read() as conn:
+        follow_up = queue.pending(conn, kind="test.record")
+    assert [(j["payload"], j["run_at_ms"]) for j in follow_up] == [({"n": 2}, START + 60_000)]
+    clock.advance(60_000)
+    worker.run_once()
+    assert [payload["n"] for _, payload in ran] == [1, 2]
+
+
+def test_a_failing_job_is_retried_with_back_off_and_not_lost(engine):  # type: ignore[no-untyped-def]
+    db, clock, worker = engine
+    failures_left["count"] = 2
+    _enqueue(db, "test.flaky", {"n": 1}, START)
+    worker.run_once()
+    assert ran == []
+    clock.advance(backoff_ms(1))
+    worker.run_once()
+    assert ran == []
+    clock.advance(backoff_ms(2))
+    worker.run_once()
+    assert ran == [("test.flaky", {"n": 1})]
+    with db.read() as conn:
+        row = conn.execute(sa.select(jobs.c.state, jobs.c.attempts)).one()
+    assert (row.state, row.attempts) == ("done", 3)
+
+
+def test_jobs_of_kinds_this_worker_does_not_know_stay_queued(engine):  # type: ignore[no-untyped-def]
+    db, clock, worker = engine
+    _enqueue(db, "response.engage_contact", {"n": 1}, START)
+    worker.run_once()
+    with db.read() as conn:
+        assert [j["state"] for j in queue.pending(conn, kind="response.engage_contact")] == ["queued"]
+
+
+def test_a_dead_workers_lease_is_taken_over_and_its_late_result_ignored(engine):  # type: ignore[no-untyped-def]
+    db, clock, worker = engine
+    _enqueue(db, "test.record", {"n": 1}, START)
+    with db.write() as conn:
+        (claimed,) = queue.claim(conn, "dead-worker", ["test.record"], START, 30_000, 10)
+    assert worker.run_once() == 0  # leased by the dead worker
+    clock.advance(30_001)
+    assert worker.run_once() == 1
+    with db.write() as conn:
+        assert queue.finish(conn, claimed, clock.now_ms()) is False  # the fenced-out worker can't finish it
+    assert len(ran) == 1
+
+
+def test_concurrent_workers_never_run_a_job_twice(engine):  # type: ignore[no-untyped-def]
+    db, clock, _ = engine
+    for n in range(60):
+        _enqueue(db, "test.record", {"n": n}, START)
+    workers = [Worker(db, clock) for _ in range(4)]
+    threads = [threading.Thread(target=w.run_once) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(payload["n"] for _, payload in ran) == list(range(60))

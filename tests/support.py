@@ -1,0 +1,140 @@
+"""Starting real incidentd servers and making real AWS clients for them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+import psycopg
+from botocore.config import Config
+
+PG_ADMIN_URL = os.environ.get("INCIDENTD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ACCOUNTS = 300
+
+
+@dataclass(frozen=True)
+class Account:
+    """One tenant with its own key pair."""
+
+    access_key_id: str
+    secret_access_key: str
+    account_id: str
+
+
+def test_account(index: int) -> Account:
+    """The index-th account the test servers know."""
+    return Account(f"AKIDTEST{index:012d}", f"secret-{index}", f"{100000000000 + index}")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def create_postgres_database() -> str:
+    """A fresh, empty PostgreSQL database for one test session; its URL."""
+    name = f"incidentd_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_postgres_database(url: str) -> None:
+    """Remove a database made by create_postgres_database."""
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Server:
+    """A running `incidentd serve` process."""
+
+    database_url: str
+    workdir: Path
+    config_text: str = ""
+    extra_env: dict[str, str] = field(default_factory=dict)
+    worker: bool = True
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """The URL clients use."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Server:
+        """Start the process and wait until it answers."""
+        self.port = self.port or free_port()
+        config_path = self.workdir / "incidentd.toml"
+        config_path.write_text(self.config_text)
+        env = dict(os.environ, **self.extra_env)
+        env.setdefault("INCIDENTD_CREDENTIALS", ",".join(
+            f"{a.access_key_id}:{a.secret_access_key}:{a.account_id}" for a in map(test_account, range(ACCOUNTS))
+        ))
+        command = [sys.executable, "-m", "incidentd.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                   "--database", self.database_url, "--config", str(config_path)]
+        if not self.worker:
+            command.append("--no-worker")
+        self.log = open(self.workdir / f"server-{self.port}.log", "ab")
+        self.process = subprocess.Popen(command, cwd=self.workdir, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for_port(self.port, self.process)
+        return self
+
+    def stop(self, kill: bool = False) -> None:
+        """Stop the process (SIGKILL when kill is set) and wait for it."""
+        if self.process is None:
+            return
+        if kill:
+            self.process.kill()
+        else:
+            self.process.terminate()
+        self.process.wait(timeout=30)
+        self.process = None
+        self.log.close()
+
+    def client(self, account: Account, service: str = "ssm-incidents", **config: object):  # type: ignore[no-untyped-def]
+        """An unmodified boto3 client for this server, signed with the account's key; no retries."""
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=account.access_key_id,
+            aws_secret_access_key=account.secret_access_key,
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),  # type: ignore[arg-type]
+        )
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Block until something accepts connections on the port, or fail if the process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"incidentd exited with {process.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout}s")
+
+
+def wait_until(predicate, timeout: float = 10, interval: float = 0.05):  # type: ignore[no-untyped-def]
+    """Poll until predicate() returns something truthy; return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        time.sleep(interval)
