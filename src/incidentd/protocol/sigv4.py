@@ -336,7 +336,11 @@ def _parse_timestamp(value: str, *, allow_http_date: bool) -> datetime:
         and value[15] == "Z"
     ):
         try:
-            return datetime.strptime(value, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+            # Sliced by hand: strptime is the slowest step of verifying a request.
+            return datetime(
+                int(value[0:4]), int(value[4:6]), int(value[6:8]),
+                int(value[9:11]), int(value[11:13]), int(value[13:15]), tzinfo=UTC,
+            )
         except ValueError:
             pass
     elif allow_http_date:
