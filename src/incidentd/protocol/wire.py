@@ -42,9 +42,23 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
         value = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise validation_error(f"Could not parse the request body as JSON: {exc}") from None
+    except RecursionError:
+        # The standard decoder recurses once per nesting level; no model shape nests anywhere near this deep.
+        raise validation_error("Could not parse the request body as JSON: it is nested too deeply.") from None
     if not isinstance(value, dict):
         raise validation_error("The request body must be a JSON object.")
+    if b"\\u" in body and not _is_unicode(value):
+        raise validation_error("The request body is not valid Unicode: it escapes an unpaired surrogate.")
     return value
+
+
+def _is_unicode(value: Any) -> bool:
+    """False when an escape like "\\ud800" became a lone surrogate, which no database or response can hold."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class ErrorShapes:
