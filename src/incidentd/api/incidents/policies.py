@@ -23,13 +23,24 @@ def _check_document(text: str) -> None:
         raise validation_error("The policy must be a JSON object with a Statement.")
 
 
+def _position(doc: dict[str, Any]) -> list[Any]:
+    """A policy's place in the list: oldest first."""
+    return [doc.get("_putMs", 0), doc["policyId"]]
+
+
 @handles(SERVICE, "PutResourcePolicy")
 def put_resource_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """Attach a policy to a response plan; its id is 32 lower-case hex characters like AWS's."""
     plan = load_plan(ctx, params["resourceArn"])
     _check_document(params["policy"])
     policy_id = secrets.token_hex(16)
-    doc = {"policyId": policy_id, "policyDocument": params["policy"], "ramResourceShareRegion": ctx.region}
+    # _putMs is internal (the output shape drops it): pages are keyed by (time, id) like every other list.
+    doc = {
+        "policyId": policy_id,
+        "policyDocument": params["policy"],
+        "ramResourceShareRegion": ctx.region,
+        "_putMs": ctx.now_ms,
+    }
     policies.insert(ctx.conn, ctx.account_id, plan["arn"], policy_id, doc)
     return {"policyId": policy_id}
 
@@ -38,8 +49,8 @@ def put_resource_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str
 def get_resource_policies(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """The policies on a response plan."""
     plan = load_plan(ctx, params["resourceArn"])
-    docs = policies.for_resource(ctx.conn, ctx.account_id, plan["arn"])
-    page, token = paginate(docs, lambda d: [d["policyId"]], params)
+    docs = sorted(policies.for_resource(ctx.conn, ctx.account_id, plan["arn"]), key=_position)
+    page, token = paginate(docs, _position, params)
     return {"resourcePolicies": page, "nextToken": token}
 
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from incidentd.api.context import RequestContext
-from incidentd.api.incidents.common import SERVICE, not_found, plan_name_of
+from incidentd.api.incidents.common import SERVICE, plan_name_of
 from incidentd.api.registry import handles
+from incidentd.domain import arns
 from incidentd.protocol.errors import ServiceError
 from incidentd.store import incidents, plans, replication, tags
 
 MAX_TAGS = 50
+
+# The ResourceNotFoundException resourceType for each taggable kind of ARN (model enum ResourceType).
+_RESOURCE_TYPES = {
+    "response-plan": "RESPONSE_PLAN",
+    "incident-record": "INCIDENT_RECORD",
+    "replication-set": "REPLICATION_SET",
+}
 
 
 def _check_taggable(ctx: RequestContext, arn: str) -> None:
@@ -23,7 +31,10 @@ def _check_taggable(ctx: RequestContext, arn: str) -> None:
     current = replication.get(ctx.conn, ctx.account_id)
     if current is not None and current["arn"] == arn:
         return
-    raise not_found("RESPONSE_PLAN", arn, "Resource")
+    parsed = arns.parse(arn)
+    kind = _RESOURCE_TYPES.get(parsed.resource_type) if parsed is not None else None
+    raise ServiceError("ResourceNotFoundException", f"Resource {arn} does not exist.",
+                       resourceIdentifier=arn, resourceType=kind)
 
 
 @handles(SERVICE, "TagResource")
