@@ -8,7 +8,8 @@ from typing import Any
 
 from incidentd.api.context import RequestContext
 from incidentd.api.incidents import events
-from incidentd.api.incidents.common import SERVICE, load_incident, load_plan, new_id, page_size, read_token
+from incidentd.api.incidents.common import SERVICE, load_incident, load_plan, new_id, page_size
+from incidentd.api.incidents.listing import read_position
 from incidentd.api.incidents.related_items import add_item
 from incidentd.api.registry import handles
 from incidentd.domain import arns, filters, response
@@ -58,7 +59,7 @@ def start_incident(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
         "incidentRecordSource": {k: v for k, v in source.items() if v},
         # AWS always reports a dedupe string, generating one when the plan has none (§3.3).
         "dedupeString": dedupe or new_id(),
-        "chatChannel": plan.get("chatChannel"),
+        "chatChannel": _chat_channel(plan.get("chatChannel")),
         "notificationTargets": template.get("notificationTargets", []),
         "automationExecutions": [],
     }
@@ -97,7 +98,7 @@ def list_incident_records(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         impacts=criteria.values.get("impact", []),
         created_by=criteria.values.get("createdBy", []),
     )
-    position = read_token(params, 2)
+    position = read_position(params)
     limit = page_size(params)
     rows = incidents.page(ctx.conn, ctx.account_id, query, tuple(position) if position else None, limit + 1)
     result: dict[str, Any] = {
@@ -116,8 +117,11 @@ def update_incident_record(ctx: RequestContext, params: dict[str, Any]) -> None:
     record = copy.deepcopy(current)
     changed = []
     for member in ("title", "summary", "impact", "status", "chatChannel", "notificationTargets"):
-        if member in params and params[member] != current.get(member):
-            record[member] = params[member]
+        if member not in params:
+            continue
+        value = _chat_channel(params[member]) if member == "chatChannel" else params[member]
+        if value != current.get(member):
+            record[member] = value
             changed.append({"attributeName": member, "newValue": _as_text(params[member])})
     if not changed:
         return None
@@ -141,6 +145,11 @@ def delete_incident_record(ctx: RequestContext, params: dict[str, Any]) -> None:
     related.delete(ctx.conn, ctx.account_id, arn)
     tags.remove(ctx.conn, ctx.account_id, arn)
     return None
+
+
+def _chat_channel(channel: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The channel, or None for none: {"empty": {}} and an absent channel mean the same (§1.8)."""
+    return None if not channel or "empty" in channel else channel
 
 
 def _ms(seconds: float | None) -> int | None:

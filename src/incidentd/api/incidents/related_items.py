@@ -12,7 +12,7 @@ from incidentd.api.incidents.listing import paginate
 from incidentd.api.registry import handles
 from incidentd.domain.related_items import generated_id
 from incidentd.protocol.errors import ServiceError
-from incidentd.store import related
+from incidentd.store import incidents, related
 
 
 def add_item(ctx: RequestContext, incident_arn: str, item: dict[str, Any], log: bool = True) -> str:
@@ -47,6 +47,9 @@ def update_related_items(ctx: RequestContext, params: dict[str, Any]) -> None:
                 "ResourceNotFoundException", f"The incident has no related item {item_id}.",
                 resourceIdentifier=item_id, resourceType="INCIDENT_RECORD",
             )
+    # A related-item change is a change of the record: AWS moves lastModifiedTime with it (§3.8).
+    record.update(lastModifiedTime=ctx.now, lastModifiedBy=ctx.caller_arn)
+    incidents.save(ctx.conn, ctx.account_id, record)
     change = {"attributeName": "relatedItems", "newValue": json.dumps(update, separators=(",", ":"))}
     events.record_update(ctx, record, [change], references=[{"relatedItemId": item_id}])
     return None
