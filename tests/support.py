@@ -16,7 +16,7 @@ import psycopg
 from botocore.config import Config
 
 PG_ADMIN_URL = os.environ.get("INCIDENTD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-ACCOUNTS = 300
+ACCOUNTS = 5000  # every test takes fresh accounts; both database kinds share one counter
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,15 @@ class Account:
 def test_account(index: int) -> Account:
     """The index-th account the test servers know."""
     return Account(f"AKIDTEST{index:012d}", f"secret-{index}", f"{100000000000 + index}")
+
+
+def credentials_toml() -> str:
+    """The test accounts as [[credentials]] entries (too many for an environment variable)."""
+    return "".join(
+        f'\n[[credentials]]\naccess_key_id = "{a.access_key_id}"\n'
+        f'secret_access_key = "{a.secret_access_key}"\naccount_id = "{a.account_id}"\n'
+        for a in map(test_account, range(ACCOUNTS))
+    )
 
 
 def free_port() -> int:
@@ -64,6 +73,7 @@ class Server:
     config_text: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
     worker: bool = True
+    test_credentials: bool = True  # configure the test accounts; False leaves the server with none
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
 
@@ -76,11 +86,8 @@ class Server:
         """Start the process and wait until it answers."""
         self.port = self.port or free_port()
         config_path = self.workdir / "incidentd.toml"
-        config_path.write_text(self.config_text)
+        config_path.write_text(self.config_text + (credentials_toml() if self.test_credentials else ""))
         env = dict(os.environ, **self.extra_env)
-        env.setdefault("INCIDENTD_CREDENTIALS", ",".join(
-            f"{a.access_key_id}:{a.secret_access_key}:{a.account_id}" for a in map(test_account, range(ACCOUNTS))
-        ))
         command = [sys.executable, "-m", "incidentd.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                    "--database", self.database_url, "--config", str(config_path)]
         if not self.worker:

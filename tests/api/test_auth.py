@@ -161,7 +161,9 @@ def test_boto3_finds_the_server_through_the_endpoint_environment_variable(server
 
 
 def test_a_loopback_server_without_credentials_accepts_the_dev_key_pair(tmp_path: Path):
-    dev_server = Server(f"sqlite:///{tmp_path / 'dev.db'}", tmp_path, extra_env={"INCIDENTD_CREDENTIALS": ""})
+    dev_server = Server(
+        f"sqlite:///{tmp_path / 'dev.db'}", tmp_path, test_credentials=False, extra_env={"INCIDENTD_CREDENTIALS": ""}
+    )
     dev_server.start()
     try:
         arn = dev_server.client(DEV_ACCOUNT).create_replication_set(regions={REGION: {}})["arn"]
