@@ -1,0 +1,133 @@
+"""Starting and stopping the processes under test: the hello-world ceiling and `incidentd serve`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class BenchAccount:
+    """The one tenant the benchmark uses."""
+
+    access_key: str = "AKIDBENCH0000000000"
+    secret_key: str = "bench-secret"
+    account_id: str = "123456789012"
+
+    @property
+    def credentials(self) -> str:
+        """INCIDENTD_CREDENTIALS for it."""
+        return f"{self.access_key}:{self.secret_key}:{self.account_id}"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Process:
+    """A server process on a loopback port, logging to a file in the work directory."""
+
+    def __init__(self, name: str, command: list[str], port: int, workdir: Path, env: dict[str, str]) -> None:
+        self.name, self.port = name, port
+        self.log_path = workdir / f"{name}.log"
+        self._log = self.log_path.open("ab")
+        self.popen = subprocess.Popen(
+            command, cwd=workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        self._wait_listening()
+
+    @property
+    def url(self) -> str:
+        """Where it answers."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        """For py-spy."""
+        return self.popen.pid
+
+    def _wait_listening(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.popen.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.popen.returncode}; see {self.log_path}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise TimeoutError(f"{self.name} did not listen on {self.port} within {timeout}s")
+
+    def stop(self) -> None:
+        """Terminate this process only (never by name) and wait for it."""
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self._log.close()
+
+
+def start_hello(workdir: Path) -> Process:
+    """The raw ASGI hello-world under incidentd's uvicorn settings."""
+    port = free_port()
+    command = [sys.executable, str(BENCH_DIR / "hello.py"), "--port", str(port)]
+    return Process("hello", command, port, workdir, dict(os.environ))
+
+
+def start_incidentd(workdir: Path, database_url: str, account: BenchAccount) -> Process:
+    """`incidentd serve` exactly as an operator runs it: embedded worker on, default durability."""
+    port = free_port()
+    config = workdir / "incidentd.toml"
+    config.write_text("")  # no config file settings: the shipped defaults are what is measured
+    env = dict(os.environ, INCIDENTD_CREDENTIALS=account.credentials)
+    # A caller's environment must not quietly change what is measured (e.g. synchronous=OFF).
+    for name in ("INCIDENTD_SQLITE_SYNCHRONOUS", "INCIDENTD_DATABASE_URL", "INCIDENTD_CONFIG"):
+        env.pop(name, None)
+    command = [
+        sys.executable,
+        "-m",
+        "incidentd.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--database",
+        database_url,
+        "--config",
+        str(config),
+    ]
+    return Process("incidentd", command, port, workdir, env)
+
+
+class PostgresDatabase:
+    """A throwaway database on a PostgreSQL server, dropped when the benchmark ends."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.name = f"incidentd_bench_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        self.url = admin_url.rsplit("/", 1)[0] + "/" + self.name
+
+    def drop(self) -> None:
+        """Remove it, even with connections still open."""
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')

@@ -1,0 +1,125 @@
+"""The benchmark's data set-up and read-backs, all through real boto3 calls (and the database for jobs)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import time
+from typing import Any
+
+import boto3
+import sqlalchemy as sa
+from botocore.config import Config
+from servers import BenchAccount
+from signing import REGION
+
+from incidentd.store.db import Database
+from incidentd.store.tables import jobs
+
+PLAN_NAME = "bench-plan"
+
+
+def client(endpoint: str, account: BenchAccount) -> Any:
+    """An unmodified boto3 ssm-incidents client; no retries, so nothing is hidden."""
+    return boto3.client(
+        "ssm-incidents",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=account.access_key,
+        aws_secret_access_key=account.secret_key,
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+    )
+
+
+def plan_request(account_id: str) -> dict[str, Any]:
+    """A plan whose incidents get a full response: a job each for engagement, chat, notification, runbook."""
+    topic = f"arn:aws:sns:{REGION}:{account_id}:bench-topic"
+    return {
+        "name": PLAN_NAME,
+        "displayName": "Benchmark plan",
+        # No dedupeString: each StartIncident must open a new incident, not fold into an open one.
+        "incidentTemplate": {
+            "title": "bench",
+            "impact": 3,
+            "summary": "benchmark incident",
+            "notificationTargets": [{"snsTopicArn": topic}],
+            "incidentTags": {"team": "bench"},
+        },
+        "chatChannel": {"chatbotSns": [topic]},
+        "engagements": [f"arn:aws:ssm-contacts:{REGION}:{account_id}:contact/bench-oncall"],
+        "actions": [
+            {
+                "ssmAutomation": {
+                    "documentName": "AWS-RestartEC2Instance",
+                    "roleArn": f"arn:aws:iam::{account_id}:role/bench-automation",
+                }
+            }
+        ],
+    }
+
+
+JOBS_PER_INCIDENT = 4  # engage, chat, notify, runbook: see plan_request
+
+
+def prepare(endpoint: str, account: BenchAccount) -> str:
+    """Onboard the account and create the plan; its ARN."""
+    api = client(endpoint, account)
+    api.create_replication_set(regions={REGION: {}})
+    arn = api.create_response_plan(**plan_request(account.account_id))["arn"]
+    api.get_response_plan(arn=arn)  # readable through boto3 before anything raw is sent
+    return str(arn)
+
+
+def send_raw(port: int, request: bytes) -> tuple[int, bytes]:
+    """Send one pre-signed request as-is; its status and body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response.status, response.read()
+
+
+def check_raw_get(port: int, request: bytes, plan_arn: str) -> None:
+    """The pre-signed GetResponsePlan is accepted and answers what boto3 reads."""
+    status, body = send_raw(port, request)
+    if status != 200 or plan_arn.encode() not in body:
+        raise RuntimeError(f"pre-signed GetResponsePlan was refused: {status} {body[:300]!r}")
+
+
+def check_raw_start(port: int, request: bytes, endpoint: str, account: BenchAccount) -> None:
+    """A pre-signed StartIncident is accepted and the incident it reports really exists."""
+    status, body = send_raw(port, request)
+    if status != 200:
+        raise RuntimeError(f"pre-signed StartIncident was refused: {status} {body[:300]!r}")
+    arn = json.loads(body)["incidentRecordArn"]
+    client(endpoint, account).get_incident_record(arn=arn)
+
+
+def count_incidents(endpoint: str, account: BenchAccount) -> int:
+    """Incidents the account has, read back page by page with ListIncidentRecords."""
+    paginator = client(endpoint, account).get_paginator("list_incident_records")
+    return sum(
+        len(page["incidentRecordSummaries"])
+        for page in paginator.paginate(PaginationConfig={"PageSize": 100})
+    )
+
+
+def count_response_jobs(database_url: str, account_id: str) -> int:
+    """Response jobs recorded for the account in any state (the worker may have run some)."""
+    db = Database(database_url, pool_size=1)
+    try:
+        with db.read() as conn:
+            query = (
+                sa.select(sa.func.count())
+                .select_from(jobs)
+                .where(jobs.c.account_id == account_id, jobs.c.kind.like("response.%"))
+            )
+            return int(conn.execute(query).scalar_one())
+    finally:
+        db.dispose()
+
+
+def settle(seconds: float = 1.0) -> None:
+    """Let requests still in flight when wrk stopped finish before reading back."""
+    time.sleep(seconds)
