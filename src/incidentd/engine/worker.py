@@ -49,6 +49,9 @@ class Worker:
         ran = 0
         while True:
             now = self.clock.now_ms()
+            with self.db.read() as conn:
+                if not queue.any_due(conn, self.handlers, now):
+                    return ran
             with self.db.write() as conn:
                 jobs = queue.claim(conn, self.owner, list(self.handlers), now, LEASE_MS, BATCH)
             for job in jobs:

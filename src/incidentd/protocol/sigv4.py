@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -196,11 +197,11 @@ class SigV4Verifier:
         _require_host(params["SignedHeaders"])
         signed_at = _parse_timestamp(raw_date, allow_http_date=amz_date is None)
         self._check_skew(signed_at, now, past=True)
-        return _Parsed(
-            params["Credential"], params["SignedHeaders"], params["Signature"], _format(signed_at), False
-        )
+        # The string to sign carries the time in basic format: X-Amz-Date already is; a Date header is not.
+        timestamp = amz_date if amz_date is not None else _format(signed_at)
+        return _Parsed(params["Credential"], params["SignedHeaders"], params["Signature"], timestamp, False)
 
-    def _parse_query_form(self, query: list[tuple[bytes, bytes]], now: datetime) -> _Parsed:
+    def _parse_query_form(self, query: tuple[tuple[bytes, bytes], ...], now: datetime) -> _Parsed:
         """Read and pre-check the presigned (query-string) form."""
         values = {name: value for name in _QUERY_AUTH_REQUIRED if (value := _query_param(query, name))}
         missing = [
@@ -246,18 +247,17 @@ class SigV4Verifier:
 
     def _check_skew(self, signed_at: datetime, now: datetime, *, past: bool) -> None:
         """Refuse a signing time too far from now, worded as AWS does."""
-        window = _describe(self._max_skew)
         earliest = now - self._max_skew
         latest = now + self._max_skew
         if past and signed_at < earliest:
             raise _invalid(
                 f"Signature expired: {_format(signed_at)} is now earlier than "
-                f"{_format(earliest)} ({_format(now)} - {window})"
+                f"{_format(earliest)} ({_format(now)} - {_describe(self._max_skew)})"
             )
         if signed_at > latest:
             raise _invalid(
                 f"Signature not yet current: {_format(signed_at)} is still later than "
-                f"{_format(latest)} ({_format(now)} + {window})"
+                f"{_format(latest)} ({_format(now)} + {_describe(self._max_skew)})"
             )
 
 
@@ -288,11 +288,15 @@ def _parse_authorization(value: str) -> tuple[str, dict[str, str], str | None]:
     return algorithm, params, bad_pair
 
 
+@functools.lru_cache(maxsize=256)
 def _require_host(signed_headers: str) -> None:
     """AWS refuses signatures that do not cover the Host header."""
     names = {name.strip().lower() for name in signed_headers.split(";")}
     if "host" not in names and ":authority" not in names:
         raise _invalid("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+
+
+_REGION = re.compile(r"[A-Za-z0-9-]+")
 
 
 def _check_scope(parsed: _Parsed, expected_services: Collection[str]) -> tuple[str, str, str, str]:
@@ -305,7 +309,7 @@ def _check_scope(parsed: _Parsed, expected_services: Collection[str]) -> tuple[s
         )
     access_key_id, date, region, service, terminator = parts
     problems = []
-    if not region or not all(c.isascii() and (c.isalnum() or c == "-") for c in region):
+    if _REGION.fullmatch(region) is None:
         problems.append(f"Credential should be scoped to a valid region, not '{region}'.")
     if service not in expected_services:
         wanted = "', '".join(sorted(expected_services))
@@ -384,17 +388,18 @@ def _unquote(raw: bytes) -> bytes:
     return unquote_to_bytes(raw.replace(b"+", b" "))
 
 
-def _split_query(query_string: bytes) -> list[tuple[bytes, bytes]]:
-    """Decoded (key, value) pairs of a raw query string, in wire order."""
+@functools.lru_cache(maxsize=1024)
+def _split_query(query_string: bytes) -> tuple[tuple[bytes, bytes], ...]:
+    """Decoded (key, value) pairs of a raw query string, in wire order (cached: it runs on every request)."""
     pairs = []
     for item in query_string.split(b"&"):
         if item:
             key, _, value = item.partition(b"=")
             pairs.append((_unquote(key), _unquote(value)))
-    return pairs
+    return tuple(pairs)
 
 
-def _query_param(query: list[tuple[bytes, bytes]], name: str) -> str | None:
+def _query_param(query: tuple[tuple[bytes, bytes], ...], name: str) -> str | None:
     """The first value of a query parameter, or None."""
     wanted = name.encode()
     for key, value in query:
@@ -403,7 +408,8 @@ def _query_param(query: list[tuple[bytes, bytes]], name: str) -> str | None:
     return None
 
 
-def _canonical_query(query: list[tuple[bytes, bytes]], *, drop_signature: bool) -> str:
+@functools.lru_cache(maxsize=1024)
+def _canonical_query(query: tuple[tuple[bytes, bytes], ...], *, drop_signature: bool) -> str:
     """Parameters re-encoded with only unreserved characters left bare, sorted by key then value."""
     encoded = sorted(
         (quote_from_bytes(key, safe=""), quote_from_bytes(value, safe=""))
@@ -413,6 +419,7 @@ def _canonical_query(query: list[tuple[bytes, bytes]], *, drop_signature: bool) 
     return "&".join(f"{key}={value}" for key, value in encoded)
 
 
+@functools.lru_cache(maxsize=1024)
 def _canonical_uri(raw_path: bytes) -> str:
     """The path as botocore and the JS SDK sign it for non-S3 services.
 

@@ -6,9 +6,11 @@ import datetime
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.model import OperationModel
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from incidentd.api import registry, runner
@@ -28,6 +30,21 @@ from incidentd.store.db import Database
 log = logging.getLogger("incidentd.request")
 
 Protocol = RestJsonProtocol | AwsJsonProtocol
+
+
+@dataclass(frozen=True)
+class Call:
+    """A request that passed authentication and validation, ready to run."""
+
+    protocol: Protocol
+    operation: registry.Operation
+    op_model: OperationModel
+    params: dict[str, Any]
+    account_id: str
+    caller_arn: str
+    region: str
+    request_id: str
+    now_ms: int
 
 
 class Dispatcher:
@@ -54,19 +71,64 @@ class Dispatcher:
         self.verifier = SigV4Verifier(credentials.get)
 
     def handle(self, request: WireRequest) -> WireResponse:
-        """Answer one request; never raises."""
+        """Answer one request on the calling thread; never raises."""
+        call = self.prepare(request)
+        return call if isinstance(call, WireResponse) else self.run(call)
+
+    def run(self, call: Call) -> WireResponse:
+        """Run a prepared call in a transaction of its own on the calling thread; never raises."""
+        try:
+            transaction = self.db.write if call.operation.writes else self.db.read
+            with transaction() as conn:
+                result = self.execute(call, conn)
+        except Exception as exc:
+            return self.fail(call, exc)
+        return self.succeed(call, result)
+
+    def prepare(self, request: WireRequest) -> Call | WireResponse:
+        """Authenticate, route, parse and validate: everything before the database; an error answers at once."""
         request_id = str(uuid.uuid4())
         service, protocol = self._service_of(request)
         try:
-            response = self._handle(service, protocol, request, request_id)
-        except ServiceError as error:
-            response = protocol.serialize_error(error)
-        except AuthError as error:
-            response = protocol.serialize_error(ServiceError(error.code, error.message), error.status)
-        except Exception:
-            log.exception("request %s failed", request_id)
-            error = ServiceError("InternalServerException", "The request failed because of an internal error.")
-            response = protocol.serialize_error(error)
+            return self._prepare(service, protocol, request, request_id)
+        except Exception as exc:
+            return self._error(protocol, request_id, exc)
+
+    def execute(self, call: Call, conn: Connection) -> dict[str, Any]:
+        """Run the operation in the given transaction."""
+        ctx = RequestContext(
+            account_id=call.account_id, caller_arn=call.caller_arn, region=call.region,
+            request_id=call.request_id, now_ms=call.now_ms, db=self.db, conn=conn, settings=self.settings,
+        )
+        return runner.run(call.operation, call.op_model, ctx, call.params)
+
+    def succeed(self, call: Call, result: dict[str, Any]) -> WireResponse:
+        """The serialised answer of a committed operation."""
+        if call.operation.writes:
+            self.on_write()
+        try:
+            response = call.protocol.serialize(call.op_model, result)
+        except Exception as exc:
+            return self._error(call.protocol, call.request_id, exc)
+        response.headers.append(("x-amzn-requestid", call.request_id))
+        return response
+
+    def fail(self, call: Call, exc: BaseException) -> WireResponse:
+        """The error answer of an operation that raised (its transaction or savepoint rolled back)."""
+        if isinstance(exc, IntegrityError):
+            # Two requests raced to create the same thing; the loser hears what a sequential one would.
+            exc = ServiceError("ConflictException", "The resource was changed by a concurrent request; retry.")
+        return self._error(call.protocol, call.request_id, exc)
+
+    def _error(self, protocol: Protocol, request_id: str, exc: BaseException) -> WireResponse:
+        if isinstance(exc, ServiceError):
+            response = protocol.serialize_error(exc)
+        elif isinstance(exc, AuthError):
+            response = protocol.serialize_error(ServiceError(exc.code, exc.message), exc.status)
+        else:
+            log.error("request %s failed", request_id, exc_info=exc)
+            internal = ServiceError("InternalServerException", "The request failed because of an internal error.")
+            response = protocol.serialize_error(internal)
         response.headers.append(("x-amzn-requestid", request_id))
         return response
 
@@ -77,7 +139,7 @@ class Dispatcher:
             return self.json_services[prefix]
         return model.INCIDENTS, self.incidents
 
-    def _handle(self, service: str, protocol: Protocol, request: WireRequest, request_id: str) -> WireResponse:
+    def _prepare(self, service: str, protocol: Protocol, request: WireRequest, request_id: str) -> Call:
         if request.oversize or len(request.body) > MAX_BODY_BYTES:
             raise validation_error(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
         now_ms = self.clock.now_ms()
@@ -97,9 +159,8 @@ class Dispatcher:
         operation = self.operations.get((service, op_model.name))
         if operation is None:
             raise _unknown_operation(f"{service} {op_model.name} is not supported by this server.")
-        user = self.settings.caller_name(signer.access_key_id)
-        result = self._run(operation, op_model, cleaned, signer.account_id, user, signer.region, request_id, now_ms)
-        return protocol.serialize(op_model, result)
+        caller = arns.caller(signer.account_id, self.settings.caller_name(signer.access_key_id))
+        return Call(protocol, operation, op_model, cleaned, signer.account_id, caller, signer.region, request_id, now_ms)
 
     def _parse(self, protocol: Protocol, request: WireRequest) -> tuple[OperationModel, dict[str, Any]]:
         if isinstance(protocol, AwsJsonProtocol):
@@ -115,25 +176,6 @@ class Dispatcher:
             raise _unknown_operation(f"No operation matches {request.method} {path}.")
         op_model, labels = routed
         return op_model, protocol.parse(op_model, labels, request)
-
-    def _run(
-        self, operation: registry.Operation, op_model: OperationModel, params: dict[str, Any],
-        account_id: str, user: str, region: str, request_id: str, now_ms: int,
-    ) -> dict[str, Any]:
-        transaction = self.db.write if operation.writes else self.db.read
-        try:
-            with transaction() as conn:
-                ctx = RequestContext(
-                    account_id=account_id, caller_arn=arns.caller(account_id, user), region=region,
-                    request_id=request_id, now_ms=now_ms, db=self.db, conn=conn, settings=self.settings,
-                )
-                result = runner.run(operation, op_model, ctx, params)
-        except IntegrityError:
-            # Two requests raced to create the same thing; the loser hears what a sequential one would.
-            raise ServiceError("ConflictException", "The resource was changed by a concurrent request; retry.") from None
-        if operation.writes:
-            self.on_write()
-        return result
 
 
 def _unknown_operation(message: str) -> ServiceError:

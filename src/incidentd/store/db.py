@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +35,9 @@ class Database:
     def __init__(self, url: str, pool_size: int = 8) -> None:
         self.url = normalise_url(url)
         self.dialect = sa.engine.make_url(self.url).get_backend_name()
+        self._local = threading.local()
+        self._readers: list[Connection] = []
+        self._readers_lock = threading.Lock()
         if self.dialect == "sqlite":
             self.engine = _sqlite_engine(self.url, pool_size)
         else:
@@ -52,10 +56,26 @@ class Database:
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only transaction over one consistent snapshot."""
-        with self.engine.connect() as conn:
-            conn.info["begin"] = "BEGIN"
+        if self.dialect == "sqlite":
+            # Each thread keeps one reading connection: checking one out of the pool per request costs
+            # more than the read itself.
+            conn = self._reader()
             with conn.begin():
                 yield conn
+            return
+        with self.engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    def _reader(self) -> Connection:
+        conn: Connection | None = getattr(self._local, "reader", None)
+        if conn is None or conn.closed:
+            conn = self.engine.connect()
+            conn.info["begin"] = "BEGIN"
+            self._local.reader = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
 
     def lock(self, conn: Connection, key: str) -> None:
         """Serialise writers on one key until the transaction ends (SQLite's writer lock already does)."""
@@ -64,7 +84,11 @@ class Database:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": number})
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection and every thread's reading connection."""
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            conn.close()
         self.engine.dispose()
 
 

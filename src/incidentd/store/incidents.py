@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from incidentd.store.prepared import Prepared
 from incidentd.store.tables import incidents as t
 
 
@@ -22,19 +23,25 @@ def _columns(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Built once and run with parameters: building a statement costs more than running it (bench/).
+_GET = Prepared(sa.select(t.c.doc).where(t.c.account_id == sa.bindparam("k_account"), t.c.arn == sa.bindparam("k_arn")))
+_INSERT = Prepared(sa.insert(t))
+_SAVE = Prepared(sa.update(t).where(t.c.account_id == sa.bindparam("k_account"), t.c.arn == sa.bindparam("k_arn")))
+
+
 def get(conn: Connection, account_id: str, arn: str) -> dict[str, Any] | None:
     """An incident's document, or None."""
-    return conn.execute(sa.select(t.c.doc).where(t.c.account_id == account_id, t.c.arn == arn)).scalar()
+    return _GET.run(conn, {"k_account": account_id, "k_arn": arn}).scalar()
 
 
 def insert(conn: Connection, account_id: str, doc: dict[str, Any]) -> None:
     """Store a new incident."""
-    conn.execute(sa.insert(t).values(account_id=account_id, arn=doc["arn"], **_columns(doc)))
+    _INSERT.run(conn, {"account_id": account_id, "arn": doc["arn"], **_columns(doc)})
 
 
 def save(conn: Connection, account_id: str, doc: dict[str, Any]) -> None:
     """Replace an incident's document and its indexed columns."""
-    conn.execute(sa.update(t).where(t.c.account_id == account_id, t.c.arn == doc["arn"]).values(**_columns(doc)))
+    _SAVE.run(conn, {"k_account": account_id, "k_arn": doc["arn"], **_columns(doc)})
 
 
 def delete(conn: Connection, account_id: str, arn: str) -> None:
@@ -42,15 +49,17 @@ def delete(conn: Connection, account_id: str, arn: str) -> None:
     conn.execute(sa.delete(t).where(t.c.account_id == account_id, t.c.arn == arn))
 
 
+_OPEN_WITH_DEDUPE = Prepared(
+    sa.select(t.c.doc)
+    .where(t.c.account_id == sa.bindparam("k_account"), t.c.dedupe_string == sa.bindparam("k_dedupe"), t.c.status == "OPEN")
+    .order_by(t.c.creation_ms, t.c.arn)
+    .limit(1)
+)
+
+
 def open_with_dedupe(conn: Connection, account_id: str, dedupe_string: str) -> dict[str, Any] | None:
     """The oldest open incident with this dedupe string: the one a new start is deduplicated into."""
-    query = (
-        sa.select(t.c.doc)
-        .where(t.c.account_id == account_id, t.c.dedupe_string == dedupe_string, t.c.status == "OPEN")
-        .order_by(t.c.creation_ms, t.c.arn)
-        .limit(1)
-    )
-    return conn.execute(query).scalar()
+    return _OPEN_WITH_DEDUPE.run(conn, {"k_account": account_id, "k_dedupe": dedupe_string}).scalar()
 
 
 @dataclass

@@ -7,23 +7,24 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from incidentd.store.prepared import Prepared
 from incidentd.store.tables import response_plans as t
 
 # Built once: GetResponsePlan is the hottest read, and building a statement costs more than running it.
-_GET = sa.select(t.c.doc).where(t.c.account_id == sa.bindparam("account_id"), t.c.name == sa.bindparam("name"))
-_INSERT = sa.insert(t)
+_GET = Prepared(sa.select(t.c.doc).where(t.c.account_id == sa.bindparam("k_account"), t.c.name == sa.bindparam("k_name")))
+_INSERT = Prepared(sa.insert(t))
 
 
 def get(conn: Connection, account_id: str, name: str) -> dict[str, Any] | None:
     """A plan's document, or None."""
-    return conn.execute(_GET, {"account_id": account_id, "name": name}).scalar()
+    return _GET.run(conn, {"k_account": account_id, "k_name": name}).scalar()
 
 
 def insert(conn: Connection, account_id: str, name: str, doc: dict[str, Any]) -> bool:
     """Store a new plan; False when the name is taken."""
     if get(conn, account_id, name) is not None:
         return False
-    conn.execute(_INSERT, {"account_id": account_id, "name": name, "doc": doc})
+    _INSERT.run(conn, {"account_id": account_id, "name": name, "doc": doc})
     return True
 
 

@@ -7,21 +7,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from incidentd.store.tables import metadata, replication_sets as t
+from incidentd.store.prepared import Prepared
+from incidentd.store.tables import metadata
+from incidentd.store.tables import replication_sets as t
 
 # Built once: every write request checks onboarding.
-_EXISTS = sa.select(t.c.account_id).where(t.c.account_id == sa.bindparam("account_id"))
-_GET = sa.select(t.c.doc).where(t.c.account_id == sa.bindparam("account_id"))
+_EXISTS = Prepared(sa.select(t.c.account_id).where(t.c.account_id == sa.bindparam("k_account")))
+_GET = Prepared(sa.select(t.c.doc).where(t.c.account_id == sa.bindparam("k_account")))
 
 
 def exists(conn: Connection, account_id: str) -> bool:
     """Whether the account has onboarded."""
-    return conn.execute(_EXISTS, {"account_id": account_id}).first() is not None
+    return _EXISTS.run(conn, {"k_account": account_id}).first() is not None
 
 
 def get(conn: Connection, account_id: str) -> dict[str, Any] | None:
     """The account's replication set document."""
-    return conn.execute(_GET, {"account_id": account_id}).scalar()
+    return _GET.run(conn, {"k_account": account_id}).scalar()
 
 
 def insert(conn: Connection, account_id: str, arn: str, doc: dict[str, Any]) -> None:

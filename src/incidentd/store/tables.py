@@ -138,7 +138,9 @@ jobs = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     sa.Column("finished_ms", sa.BigInteger),
-    # The claim query: due jobs of a state, oldest run_at first.
-    sa.Index("ix_jobs_claim", "state", "run_at_ms"),
+    # The claim query: due jobs of the kinds a worker knows, by state, oldest run_at first. Jobs of kinds no
+    # running version handles can pile up; with kind in the key, they cost the claim nothing.
+    sa.Index("ix_jobs_claim", "state", "kind", "run_at_ms"),
+    sa.Index("ix_jobs_lease", "state", "kind", "lease_expires_ms"),
     sa.Index("ix_jobs_account", "account_id"),
 )

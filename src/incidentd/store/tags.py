@@ -5,7 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from incidentd.store.prepared import Prepared
 from incidentd.store.tables import tags as t
+
+
+_INSERT = Prepared(sa.insert(t))
 
 
 def get(conn: Connection, account_id: str, arn: str) -> dict[str, str]:
@@ -14,14 +18,14 @@ def get(conn: Connection, account_id: str, arn: str) -> dict[str, str]:
     return {row.key: row.value for row in conn.execute(query.order_by(t.c.key))}
 
 
-def put(conn: Connection, account_id: str, arn: str, new_tags: dict[str, str]) -> None:
-    """Add tags, replacing the values of keys that exist."""
+def put(conn: Connection, account_id: str, arn: str, new_tags: dict[str, str], new: bool = False) -> None:
+    """Add tags, replacing the values of keys that exist (a resource created just now has none to replace)."""
     if not new_tags:
         return
-    remove(conn, account_id, arn, list(new_tags))
-    conn.execute(
-        sa.insert(t),
-        [{"account_id": account_id, "resource_arn": arn, "key": k, "value": v} for k, v in new_tags.items()],
+    if not new:
+        remove(conn, account_id, arn, list(new_tags))
+    _INSERT.run_many(
+        conn, [{"account_id": account_id, "resource_arn": arn, "key": k, "value": v} for k, v in new_tags.items()]
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from incidentd.store.prepared import Prepared
 from incidentd.store.tables import timeline_events as t
 
 
@@ -21,17 +22,21 @@ def get(conn: Connection, account_id: str, incident_arn: str, event_id: str) -> 
     return conn.execute(query).scalar()
 
 
+_INSERT = Prepared(sa.insert(t))  # every StartIncident writes an event
+
+
 def insert(conn: Connection, account_id: str, doc: dict[str, Any]) -> None:
     """Store a new event."""
-    conn.execute(
-        sa.insert(t).values(
-            account_id=account_id,
-            incident_arn=doc["incidentRecordArn"],
-            event_id=doc["eventId"],
-            event_time_ms=round(doc["eventTime"] * 1000),
-            event_type=doc["eventType"],
-            doc=doc,
-        )
+    _INSERT.run(
+        conn,
+        {
+            "account_id": account_id,
+            "incident_arn": doc["incidentRecordArn"],
+            "event_id": doc["eventId"],
+            "event_time_ms": round(doc["eventTime"] * 1000),
+            "event_type": doc["eventType"],
+            "doc": doc,
+        },
     )
 
 

@@ -64,15 +64,15 @@ def start_incident(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
         "automationExecutions": [],
     }
     incidents.insert(ctx.conn, ctx.account_id, record)
-    tags.put(ctx.conn, ctx.account_id, incident_arn, template.get("incidentTags") or {})
+    tags.put(ctx.conn, ctx.account_id, incident_arn, template.get("incidentTags") or {}, new=True)
     events.started(ctx, incident_arn)
     if trigger:
         events.trigger(ctx, incident_arn, trigger, created=True)
     for item in params.get("relatedItems", []):
         add_item(ctx, incident_arn, item, log=False)
     # The response is recorded with the incident, in its transaction: a crash can't lose it (DESIGN §3).
-    for kind, payload in response.jobs_for(plan, record, params.get("relatedItems", [])):
-        queue.enqueue(ctx.conn, ctx.account_id, kind, payload, ctx.now_ms, ctx.now_ms)
+    jobs = response.jobs_for(plan, record, params.get("relatedItems", []))
+    queue.enqueue_many(ctx.conn, ctx.account_id, jobs, ctx.now_ms, ctx.now_ms)
     return {"incidentRecordArn": incident_arn}
 
 

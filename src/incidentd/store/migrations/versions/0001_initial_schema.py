@@ -59,7 +59,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.create_index('ix_jobs_account', ['account_id'], unique=False)
-        batch_op.create_index('ix_jobs_claim', ['state', 'run_at_ms'], unique=False)
+        batch_op.create_index('ix_jobs_claim', ['state', 'kind', 'run_at_ms'], unique=False)
+        batch_op.create_index('ix_jobs_lease', ['state', 'kind', 'lease_expires_ms'], unique=False)
 
     op.create_table('related_items',
     sa.Column('account_id', sa.String(length=12), nullable=False),
@@ -128,6 +129,7 @@ def downgrade() -> None:
     op.drop_table('replication_sets')
     op.drop_table('related_items')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.drop_index('ix_jobs_lease')
         batch_op.drop_index('ix_jobs_claim')
         batch_op.drop_index('ix_jobs_account')
 
