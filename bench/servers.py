@@ -44,9 +44,7 @@ class Process:
         self.name, self.port = name, port
         self.log_path = workdir / f"{name}.log"
         self._log = self.log_path.open("ab")
-        self.popen = subprocess.Popen(
-            command, cwd=workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT
-        )
+        self.popen = subprocess.Popen(command, cwd=workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_listening()
 
     @property

@@ -99,10 +99,7 @@ def check_raw_start(port: int, request: bytes, endpoint: str, account: BenchAcco
 def count_incidents(endpoint: str, account: BenchAccount) -> int:
     """Incidents the account has, read back page by page with ListIncidentRecords."""
     paginator = client(endpoint, account).get_paginator("list_incident_records")
-    return sum(
-        len(page["incidentRecordSummaries"])
-        for page in paginator.paginate(PaginationConfig={"PageSize": 100})
-    )
+    return sum(len(page["incidentRecordSummaries"]) for page in paginator.paginate(PaginationConfig={"PageSize": 100}))
 
 
 def count_response_jobs(database_url: str, account_id: str) -> int:

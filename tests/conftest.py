@@ -8,7 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from support import Account, Server, create_postgres_database, drop_postgres_database, test_account, wait_until
+from support import (
+    Account,
+    Server,
+    create_postgres_database,
+    drop_postgres_database,
+    test_account,
+    wait_until,
+)
 
 # Test servers settle replication sets quickly and allow deleting a region after 2 s instead of 24 h,
 # so that both the refusal and the success can be tested.

@@ -88,8 +88,20 @@ class Server:
         config_path = self.workdir / "incidentd.toml"
         config_path.write_text(self.config_text + (credentials_toml() if self.test_credentials else ""))
         env = dict(os.environ, **self.extra_env)
-        command = [sys.executable, "-m", "incidentd.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--database", self.database_url, "--config", str(config_path)]
+        command = [
+            sys.executable,
+            "-m",
+            "incidentd.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--database",
+            self.database_url,
+            "--config",
+            str(config_path),
+        ]
         if not self.worker:
             command.append("--no-worker")
         self.log = open(self.workdir / f"server-{self.port}.log", "ab")

@@ -9,7 +9,6 @@ import logging
 import signal
 import socket
 import sys
-import threading
 
 from incidentd import config
 from incidentd.clock import SystemClock
@@ -45,12 +44,16 @@ def serve(args: argparse.Namespace) -> int:
     credentials = dict(settings.credentials)
     if not credentials:
         if not _is_loopback(args.host):
-            log.error("no credentials configured: set INCIDENTD_CREDENTIALS or [[credentials]] in the config "
-                      "file; only a loopback address may run with the development key pair")
+            log.error(
+                "no credentials configured: set INCIDENTD_CREDENTIALS or [[credentials]] in the config "
+                "file; only a loopback address may run with the development key pair"
+            )
             return 2
         credentials[config.DEV_CREDENTIAL.access_key_id] = config.DEV_CREDENTIAL
-        log.warning("no credentials configured: accepting the development key pair access key 'test', "
-                    "secret 'test' for account 000000000000 (loopback only)")
+        log.warning(
+            "no credentials configured: accepting the development key pair access key 'test', "
+            "secret 'test' for account 000000000000 (loopback only)"
+        )
     db = Database(settings.database_url)
     migrate.upgrade(db)
     clock = SystemClock()
@@ -65,8 +68,14 @@ def serve(args: argparse.Namespace) -> int:
     # collector from walking them again and again under load.
     gc.freeze()
     uvicorn.run(
-        Application(dispatcher), host=args.host, port=args.port, log_level="warning",
-        http="httptools", loop="uvloop", timeout_keep_alive=30, access_log=False,
+        Application(dispatcher),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        http="httptools",
+        loop="uvloop",
+        timeout_keep_alive=30,
+        access_log=False,
     )
     return 0
 
@@ -77,9 +86,12 @@ def worker(args: argparse.Namespace) -> int:
     db = Database(settings.database_url)
     migrate.upgrade(db)
     engine = Worker(db, SystemClock(), settings)
-    done = threading.Event()
+
+    def stop(*_: object) -> None:
+        engine.stop()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: (engine.stop(), done.set()))
+        signal.signal(signum, stop)
     log.info("incidentd worker %s running (database %s)", engine.owner, db.url.split("@")[-1])
     engine.run_forever()
     return 0

@@ -52,7 +52,9 @@ class Answer:
 def create_plan_request(server: Server) -> AWSRequest:
     """An unsigned CreateResponsePlan request that would store a plan if it were let in."""
     return AWSRequest(
-        method="POST", url=f"{server.endpoint}/createResponsePlan", data=PLAN_BODY,
+        method="POST",
+        url=f"{server.endpoint}/createResponsePlan",
+        data=PLAN_BODY,
         headers={"Content-Type": "application/json"},
     )
 
@@ -162,7 +164,10 @@ def test_boto3_finds_the_server_through_the_endpoint_environment_variable(server
 
 def test_a_loopback_server_without_credentials_accepts_the_dev_key_pair(tmp_path: Path):
     dev_server = Server(
-        f"sqlite:///{tmp_path / 'dev.db'}", tmp_path, test_credentials=False, extra_env={"INCIDENTD_CREDENTIALS": ""}
+        f"sqlite:///{tmp_path / 'dev.db'}",
+        tmp_path,
+        test_credentials=False,
+        extra_env={"INCIDENTD_CREDENTIALS": ""},
     )
     dev_server.start()
     try:
@@ -180,8 +185,18 @@ def test_a_public_server_without_credentials_refuses_to_start(tmp_path: Path):
     config = tmp_path / "incidentd.toml"
     config.write_text("")
     command = [
-        sys.executable, "-m", "incidentd.cli", "serve", "--host", "0.0.0.0", "--port", str(free_port()),
-        "--database", f"sqlite:///{tmp_path / 'public.db'}", "--config", str(config),
+        sys.executable,
+        "-m",
+        "incidentd.cli",
+        "serve",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(free_port()),
+        "--database",
+        f"sqlite:///{tmp_path / 'public.db'}",
+        "--config",
+        str(config),
     ]
     env = {**_environ_without_incidentd(), "INCIDENTD_CREDENTIALS": ""}
     # A server that did start would never exit: the timeout then fails the test.

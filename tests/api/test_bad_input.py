@@ -100,8 +100,15 @@ CASES = {
 }
 
 
-def send(server: Server, account: Account, method: str, path: str, body: bytes = b"",
-         headers: dict[str, str] | None = None, service: str = "ssm-incidents") -> Answer:
+def send(
+    server: Server,
+    account: Account,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    service: str = "ssm-incidents",
+) -> Answer:
     """Sign a request as boto3 would, with the account's key, and send it over plain HTTP."""
     request = AWSRequest(method=method, url=server.endpoint + path, data=body, headers=headers or {})
     credentials = Credentials(account.access_key_id, account.secret_access_key)

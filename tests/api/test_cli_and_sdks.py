@@ -26,7 +26,7 @@ SAMPLE_RESPONSE_PLAN = {
                 "documentName": "AWSIncidents-CriticalIncidentRunbookTemplate",
                 "documentVersion": "$DEFAULT",
                 "roleArn": "arn:aws:iam::111122223333:role/aws-service-role/ssm-incidents.amazonaws.com/"
-                           "AWSServiceRoleForIncidentManager",
+                "AWSServiceRoleForIncidentManager",
                 "targetAccount": "RESPONSE_PLAN_OWNER_ACCOUNT",
             }
         }
@@ -56,8 +56,17 @@ def client_env(account: Account) -> dict[str, str]:
 
 def aws(server: Server, account: Account, *args: str) -> dict:  # type: ignore[type-arg]
     """Run one `aws ssm-incidents` command and parse its JSON output."""
-    command = [sys.executable, "-m", "awscli", "ssm-incidents", *args,
-               "--endpoint-url", server.endpoint, "--output", "json"]
+    command = [
+        sys.executable,
+        "-m",
+        "awscli",
+        "ssm-incidents",
+        *args,
+        "--endpoint-url",
+        server.endpoint,
+        "--output",
+        "json",
+    ]
     finished = subprocess.run(command, env=client_env(account), capture_output=True, text=True, timeout=120)
     assert finished.returncode == 0, finished.stderr
     return json.loads(finished.stdout) if finished.stdout.strip() else {}
@@ -92,9 +101,7 @@ def test_the_javascript_sdk_runs_the_first_incident(server, account, replication
         pytest.fail(f"the JavaScript SDK is not installed in {JS_DIR}: run `npm ci --prefix tests/js`")
     started_at_ms = time.time() * 1000
     env = {**client_env(account), "INCIDENTD_ENDPOINT": server.endpoint}
-    finished = subprocess.run(
-        ["node", str(JS_DIR / "smoke.mjs")], env=env, capture_output=True, text=True, timeout=120
-    )
+    finished = subprocess.run(["node", str(JS_DIR / "smoke.mjs")], env=env, capture_output=True, text=True, timeout=120)
     assert finished.returncode == 0, finished.stderr
     result = json.loads(finished.stdout)
 

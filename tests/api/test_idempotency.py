@@ -59,9 +59,7 @@ def test_a_retried_create_response_plan_returns_the_first_answer(incidents, repl
 
 def test_a_reused_plan_token_with_other_parameters_is_a_conflict(incidents, replication_set):
     incidents.create_response_plan(name="first", incidentTemplate=TEMPLATE, clientToken=TOKEN)
-    assert_conflict(
-        incidents.create_response_plan, name="second", incidentTemplate=TEMPLATE, clientToken=TOKEN
-    )
+    assert_conflict(incidents.create_response_plan, name="second", incidentTemplate=TEMPLATE, clientToken=TOKEN)
     assert plan_names(incidents) == ["first"]
 
 
@@ -112,8 +110,11 @@ def test_concurrent_retries_of_start_incident_open_one_incident(server, account,
 def create_event(incidents, incident: str, data: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
     """A custom event, always sent with the same client token."""
     return incidents.create_timeline_event(
-        incidentRecordArn=incident, eventTime=1704164645.678, eventType="Custom Event",
-        eventData=json.dumps(data), clientToken=TOKEN,
+        incidentRecordArn=incident,
+        eventTime=1704164645.678,
+        eventType="Custom Event",
+        eventData=json.dumps(data),
+        clientToken=TOKEN,
     )
 
 

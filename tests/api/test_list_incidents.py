@@ -129,9 +129,7 @@ def test_filters_of_different_keys_must_all_match(incidents, fleet):
 
 def test_filter_by_creator(incidents, fleet, account):
     mine = [equals("createdBy", stringValues=[caller_arn(account)])]
-    someone_else = [
-        equals("createdBy", stringValues=[f"arn:aws:iam::{account.account_id}:user/someone-else"])
-    ]
+    someone_else = [equals("createdBy", stringValues=[f"arn:aws:iam::{account.account_id}:user/someone-else"])]
     either = [
         equals(
             "createdBy",
@@ -214,12 +212,8 @@ def test_six_filters_are_refused(incidents, response_plan):
     [
         pytest.param(equals("title", stringValues=["Test incident"]), id="unknown key"),
         pytest.param(equals("resolvedTime", stringValues=["x"]), id="unlisted key"),
-        pytest.param(
-            {"key": "impact", "condition": {"after": datetime.datetime(2024, 1, 1)}}, id="impact after"
-        ),
-        pytest.param(
-            {"key": "status", "condition": {"before": datetime.datetime(2024, 1, 1)}}, id="status before"
-        ),
+        pytest.param({"key": "impact", "condition": {"after": datetime.datetime(2024, 1, 1)}}, id="impact after"),
+        pytest.param({"key": "status", "condition": {"before": datetime.datetime(2024, 1, 1)}}, id="status before"),
         pytest.param(equals("creationTime", stringValues=["2024-01-01"]), id="creationTime equals"),
         pytest.param(equals("impact", stringValues=["1"]), id="impact as strings"),
         pytest.param(equals("status", integerValues=[1]), id="status as integers"),
@@ -303,9 +297,7 @@ def test_pagination_works_with_filters(incidents, many):
 
 def test_the_paginator_lists_every_incident(incidents, many):
     result = (
-        incidents.get_paginator("list_incident_records")
-        .paginate(PaginationConfig={"PageSize": 10})
-        .build_full_result()
+        incidents.get_paginator("list_incident_records").paginate(PaginationConfig={"PageSize": 10}).build_full_result()
     )
 
     assert [s["arn"] for s in result["incidentRecordSummaries"]] == many

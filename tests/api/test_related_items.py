@@ -27,9 +27,7 @@ ITEMS = {
     },
     "pagerDutyIncidentDetail": {
         "type": "OTHER",
-        "value": {
-            "pagerDutyIncidentDetail": {"id": "Q1P3AHC3KLGQAB", "autoResolve": True, "secretId": "pd-token"}
-        },
+        "value": {"pagerDutyIncidentDetail": {"id": "Q1P3AHC3KLGQAB", "autoResolve": True, "secretId": "pd-token"}},
     },
 }
 
@@ -46,9 +44,7 @@ def add(incidents, incident: str, identifier: dict, title: str | None = None) ->
 
 
 def remove(incidents, incident: str, identifier: dict) -> None:
-    incidents.update_related_items(
-        incidentRecordArn=incident, relatedItemsUpdate={"itemToRemove": identifier}
-    )
+    incidents.update_related_items(incidentRecordArn=incident, relatedItemsUpdate={"itemToRemove": identifier})
 
 
 def items_of(incidents, incident: str) -> list[dict]:
@@ -60,14 +56,9 @@ def update_events(incidents, incident: str) -> list[dict]:
     summaries = incidents.list_timeline_events(
         incidentRecordArn=incident,
         sortOrder="ASCENDING",
-        filters=[
-            {"key": "eventType", "condition": {"equals": {"stringValues": ["SSM Incident Record Update"]}}}
-        ],
+        filters=[{"key": "eventType", "condition": {"equals": {"stringValues": ["SSM Incident Record Update"]}}}],
     )["eventSummaries"]
-    return [
-        incidents.get_timeline_event(incidentRecordArn=incident, eventId=s["eventId"])["event"]
-        for s in summaries
-    ]
+    return [incidents.get_timeline_event(incidentRecordArn=incident, eventId=s["eventId"])["event"] for s in summaries]
 
 
 def url_item(number: int) -> dict:

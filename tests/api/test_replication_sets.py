@@ -27,9 +27,7 @@ settle_seconds = 3
 
 
 @pytest.fixture(scope="module")
-def slow_server(
-    server: Server, database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
+def slow_server(server: Server, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = Server(database_url, tmp_path_factory.mktemp("slow-server"), SLOW_CONFIG, worker=False).start()
     yield running
     running.stop()
@@ -119,10 +117,7 @@ def test_mixing_the_default_key_and_a_customer_key_is_refused(incidents, default
     )
 
     assert error["Error"]["Code"] == "ValidationException"
-    assert (
-        error["Error"]["Message"]
-        == "All Regions must use the AWS owned key, or all must use customer managed keys."
-    )
+    assert error["Error"]["Message"] == "All Regions must use the AWS owned key, or all must use customer managed keys."
     assert incidents.list_replication_sets()["replicationSetArns"] == []
 
 
@@ -149,9 +144,7 @@ def test_a_second_replication_set_exceeds_the_quota(incidents, replication_set):
 
 
 def test_tags_given_at_create_are_on_the_replication_set(incidents):
-    arn = incidents.create_replication_set(
-        regions={"us-east-1": {}}, tags={"team": "sre", "cost-centre": ""}
-    )["arn"]
+    arn = incidents.create_replication_set(regions={"us-east-1": {}}, tags={"team": "sre", "cost-centre": ""})["arn"]
 
     assert incidents.list_tags_for_resource(resourceArn=arn)["tags"] == {"team": "sre", "cost-centre": ""}
 
@@ -180,9 +173,7 @@ def test_created_by_and_last_modified_by_are_the_callers_arn(incidents, account,
 
 
 def test_get_of_an_unknown_arn_is_not_found(incidents, account, replication_set):
-    unknown = (
-        f"arn:aws:ssm-incidents::{account.account_id}:replication-set/00000000-0000-0000-0000-000000000000"
-    )
+    unknown = f"arn:aws:ssm-incidents::{account.account_id}:replication-set/00000000-0000-0000-0000-000000000000"
 
     error = refused(incidents.get_replication_set, arn=unknown)
 
@@ -193,9 +184,7 @@ def test_get_of_an_unknown_arn_is_not_found(incidents, account, replication_set)
 
 
 def test_get_before_onboarding_is_not_found(incidents, account):
-    unknown = (
-        f"arn:aws:ssm-incidents::{account.account_id}:replication-set/00000000-0000-0000-0000-000000000000"
-    )
+    unknown = f"arn:aws:ssm-incidents::{account.account_id}:replication-set/00000000-0000-0000-0000-000000000000"
 
     error = refused(incidents.get_replication_set, arn=unknown)
 
@@ -297,9 +286,7 @@ def test_updating_while_not_active_is_a_conflict(slow_incidents):
 
 
 def test_updating_an_unknown_replication_set_is_not_found(incidents, account, replication_set):
-    unknown = (
-        f"arn:aws:ssm-incidents::{account.account_id}:replication-set/00000000-0000-0000-0000-000000000000"
-    )
+    unknown = f"arn:aws:ssm-incidents::{account.account_id}:replication-set/00000000-0000-0000-0000-000000000000"
 
     error = refused(
         incidents.update_replication_set,
@@ -313,9 +300,7 @@ def test_updating_an_unknown_replication_set_is_not_found(incidents, account, re
 def test_a_region_can_be_deleted_only_some_time_after_it_was_added(incidents, replication_set):
     # AWS waits 24 h (UG replication.md); the test servers wait about 2 s (TEST_CONFIG in conftest).
     added_at = time.monotonic()
-    incidents.update_replication_set(
-        arn=replication_set, actions=[{"addRegionAction": {"regionName": "eu-west-1"}}]
-    )
+    incidents.update_replication_set(arn=replication_set, actions=[{"addRegionAction": {"regionName": "eu-west-1"}}])
     wait_active(incidents, replication_set)
     delete = [{"deleteRegionAction": {"regionName": "eu-west-1"}}]
 
@@ -388,9 +373,7 @@ def test_an_unprotected_replication_set_is_deleted(incidents, replication_set):
 
 
 def test_deleting_an_unknown_replication_set_is_not_found(incidents, account, replication_set):
-    unknown = (
-        f"arn:aws:ssm-incidents::{account.account_id}:replication-set/00000000-0000-0000-0000-000000000000"
-    )
+    unknown = f"arn:aws:ssm-incidents::{account.account_id}:replication-set/00000000-0000-0000-0000-000000000000"
 
     error = refused(incidents.delete_replication_set, arn=unknown)
 
@@ -416,12 +399,8 @@ def test_deleting_the_replication_set_deletes_all_of_the_accounts_data(incidents
     wait_active(incidents, incidents.create_replication_set(regions={"us-east-1": {}})["arn"])
     assert incidents.list_response_plans()["responsePlanSummaries"] == []
     assert incidents.list_incident_records()["incidentRecordSummaries"] == []
-    assert (
-        refused(incidents.get_incident_record, arn=incident)["Error"]["Code"] == "ResourceNotFoundException"
-    )
-    same_name = incidents.create_response_plan(name="doomed", incidentTemplate={"title": "New", "impact": 3})[
-        "arn"
-    ]
+    assert refused(incidents.get_incident_record, arn=incident)["Error"]["Code"] == "ResourceNotFoundException"
+    same_name = incidents.create_response_plan(name="doomed", incidentTemplate={"title": "New", "impact": 3})["arn"]
     assert same_name == plan
     assert incidents.list_tags_for_resource(resourceArn=plan)["tags"] == {}
     assert incidents.get_resource_policies(resourceArn=plan)["resourcePolicies"] == []
@@ -444,9 +423,7 @@ def test_a_client_token_used_before_the_delete_creates_a_new_replication_set(inc
 def test_the_replication_set_active_waiter_returns_once_active(incidents):
     arn = incidents.create_replication_set(regions={"us-east-1": {}})["arn"]
 
-    incidents.get_waiter("wait_for_replication_set_active").wait(
-        arn=arn, WaiterConfig={"Delay": 1, "MaxAttempts": 10}
-    )
+    incidents.get_waiter("wait_for_replication_set_active").wait(arn=arn, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
 
     assert replication_set_of(incidents, arn)["status"] == "ACTIVE"
 

@@ -112,9 +112,7 @@ def plan_names(incidents) -> list[str]:  # type: ignore[no-untyped-def]
 def one_violation(path: str, constraint: str, value: str | None = None) -> str:
     """Coral's message for a single failed constraint; the value is left open when it is long."""
     shown = ".*" if value is None else value
-    return (
-        f"1 validation error detected: Value '{shown}' at '{path}' failed to satisfy constraint: {constraint}"
-    )
+    return f"1 validation error detected: Value '{shown}' at '{path}' failed to satisfy constraint: {constraint}"
 
 
 # --- CreateResponsePlan -------------------------------------------------------------------------------------
@@ -160,9 +158,7 @@ def test_a_retried_create_with_the_same_client_token_returns_the_same_plan(incid
 def test_a_duplicate_name_is_a_conflict(incidents, response_plan):
     before = plan_of(incidents, response_plan)
 
-    error = refused(
-        incidents.create_response_plan, name="test-plan", incidentTemplate={"title": "Other", "impact": 1}
-    )
+    error = refused(incidents.create_response_plan, name="test-plan", incidentTemplate={"title": "Other", "impact": 1})
 
     assert error["Error"]["Code"] == "ConflictException"
     assert status_of(error) == 409
@@ -358,9 +354,7 @@ def test_updating_an_unknown_plan_is_not_found(incidents, account, replication_s
 def test_an_invalid_update_changes_nothing(incidents, full_plan):
     before = plan_of(incidents, full_plan)
 
-    error = refused(
-        incidents.update_response_plan, arn=full_plan, displayName="Renamed", incidentTemplateImpact=6
-    )
+    error = refused(incidents.update_response_plan, arn=full_plan, displayName="Renamed", incidentTemplateImpact=6)
 
     assert error["Error"]["Message"] == one_violation(
         "incidentTemplateImpact", "Member must have value less than or equal to 5", "6"
@@ -388,9 +382,7 @@ def test_deleting_a_missing_plan_answers_204(incidents, account, replication_set
 
 
 def test_deleting_a_plan_keeps_its_incidents(incidents, response_plan):
-    incident = incidents.start_incident(responsePlanArn=response_plan, title="Still here")[
-        "incidentRecordArn"
-    ]
+    incident = incidents.start_incident(responsePlanArn=response_plan, title="Still here")["incidentRecordArn"]
 
     incidents.delete_response_plan(arn=response_plan)
 
@@ -403,9 +395,9 @@ def test_a_plan_created_again_under_a_deleted_name_starts_afresh(incidents, repl
     arn = incidents.create_response_plan(**FULL_PLAN, tags={"env": "prod"})["arn"]
     incidents.delete_response_plan(arn=arn)
 
-    again = incidents.create_response_plan(
-        name=FULL_PLAN["name"], incidentTemplate={"title": "Fresh", "impact": 4}
-    )["arn"]
+    again = incidents.create_response_plan(name=FULL_PLAN["name"], incidentTemplate={"title": "Fresh", "impact": 4})[
+        "arn"
+    ]
 
     assert again == arn
     assert plan_of(incidents, arn) == {
@@ -440,9 +432,7 @@ def runbook(**fields: Any) -> dict[str, Any]:
 INVALID_CREATES: dict[str, tuple[dict[str, Any], str]] = {
     "name-with-a-space": (
         {"name": "has space"},
-        one_violation(
-            "name", "Member must satisfy regular expression pattern: ^[a-zA-Z0-9-_]*$", "has space"
-        ),
+        one_violation("name", "Member must satisfy regular expression pattern: ^[a-zA-Z0-9-_]*$", "has space"),
     ),
     "impact-6": (
         {"incidentTemplate": template(impact=6)},
@@ -450,9 +440,7 @@ INVALID_CREATES: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "title-over-200": (
         {"incidentTemplate": template(title="t" * 201)},
-        one_violation(
-            "incidentTemplate.title", "Member must have length less than or equal to 200", "t" * 201
-        ),
+        one_violation("incidentTemplate.title", "Member must have length less than or equal to 200", "t" * 201),
     ),
     "six-engagements": (
         {"engagements": [contact(f"c{i}") for i in range(6)]},

@@ -45,9 +45,7 @@ def get_record(incidents, arn: str) -> dict:
 def timeline(incidents, arn: str) -> list[dict]:
     """Every event of an incident with its eventData, oldest first."""
     summaries = incidents.list_timeline_events(incidentRecordArn=arn, sortOrder="ASCENDING")["eventSummaries"]
-    return [
-        incidents.get_timeline_event(incidentRecordArn=arn, eventId=s["eventId"])["event"] for s in summaries
-    ]
+    return [incidents.get_timeline_event(incidentRecordArn=arn, eventId=s["eventId"])["event"] for s in summaries]
 
 
 def trigger(account, **extra) -> dict:
@@ -94,9 +92,7 @@ def test_the_incident_arn_names_the_plan(incidents, replication_set, account):
 
     arn = start(incidents, plan)
 
-    assert re.fullmatch(
-        rf"arn:aws:ssm-incidents::{account.account_id}:incident-record/payments/[0-9a-f-]{{36}}", arn
-    )
+    assert re.fullmatch(rf"arn:aws:ssm-incidents::{account.account_id}:incident-record/payments/[0-9a-f-]{{36}}", arn)
 
 
 def test_a_plan_without_targets_gives_an_empty_target_list(incidents, replication_set):
@@ -107,9 +103,7 @@ def test_a_plan_without_targets_gives_an_empty_target_list(incidents, replicatio
 
 
 def test_title_and_impact_in_the_request_override_the_template(incidents, replication_set):
-    plan = create_plan(
-        incidents, incidentTemplate={"title": "Template title", "impact": 4, "summary": "kept"}
-    )
+    plan = create_plan(incidents, incidentTemplate={"title": "Template title", "impact": 4, "summary": "kept"})
 
     record = get_record(incidents, start(incidents, plan, title="Checkout latency above 2 s", impact=1))
 
@@ -208,10 +202,7 @@ def test_the_same_related_item_gets_the_same_id_in_every_incident(incidents, rep
     second = start(incidents, plan, relatedItems=RELATED)
 
     def ids(arn: str) -> set[str]:
-        return {
-            item["generatedId"]
-            for item in incidents.list_related_items(incidentRecordArn=arn)["relatedItems"]
-        }
+        return {item["generatedId"] for item in incidents.list_related_items(incidentRecordArn=arn)["relatedItems"]}
 
     assert first != second
     assert ids(first) == ids(second)
@@ -297,16 +288,10 @@ def test_starts_from_the_same_trigger_are_deduplicated(incidents, replication_se
     plan = create_plan(incidents)
 
     first = start(incidents, plan, triggerDetails=trigger(account))
-    second = start(
-        incidents, plan, triggerDetails=trigger(account, rawData='{"state": "ALARM", "again": true}')
-    )
+    second = start(incidents, plan, triggerDetails=trigger(account, rawData='{"state": "ALARM", "again": true}'))
 
     assert second == first
-    data = [
-        json.loads(e["eventData"])
-        for e in timeline(incidents, first)
-        if e["eventType"] == "SSM Incident Trigger"
-    ]
+    data = [json.loads(e["eventData"]) for e in timeline(incidents, first) if e["eventType"] == "SSM Incident Trigger"]
     assert sorted(d["createdIncident"] for d in data) == [False, True]
 
 
@@ -323,9 +308,7 @@ def test_a_resolved_incident_never_absorbs_a_new_start(incidents, replication_se
     assert not [e for e in timeline(incidents, resolved) if e["eventType"] == "SSM Incident Trigger"]
 
 
-def test_concurrent_starts_with_one_dedupe_string_open_one_incident(
-    incidents, replication_set, server, account
-):
+def test_concurrent_starts_with_one_dedupe_string_open_one_incident(incidents, replication_set, server, account):
     plan = create_plan(incidents, incidentTemplate={"title": "t", "impact": 3, "dedupeString": "db-primary"})
     clients = [server.client(account) for _ in range(8)]
 
@@ -339,12 +322,8 @@ def test_concurrent_starts_with_one_dedupe_string_open_one_incident(
 
 
 def test_different_dedupe_strings_open_separate_incidents(incidents, replication_set):
-    one = create_plan(
-        incidents, name="one", incidentTemplate={"title": "t", "impact": 3, "dedupeString": "a"}
-    )
-    two = create_plan(
-        incidents, name="two", incidentTemplate={"title": "t", "impact": 3, "dedupeString": "b"}
-    )
+    one = create_plan(incidents, name="one", incidentTemplate={"title": "t", "impact": 3, "dedupeString": "a"})
+    two = create_plan(incidents, name="two", incidentTemplate={"title": "t", "impact": 3, "dedupeString": "b"})
 
     assert start(incidents, one) != start(incidents, two)
 
@@ -363,11 +342,7 @@ def database(server):
 def response_jobs(database: Database, account_id: str) -> list[dict]:
     """The response jobs recorded for an account, whatever state a worker has moved them to."""
     # Every state, not only queue.pending(): a worker that knows a kind may already have run it.
-    query = (
-        sa.select(jobs)
-        .where(jobs.c.account_id == account_id, jobs.c.kind.like("response.%"))
-        .order_by(jobs.c.id)
-    )
+    query = sa.select(jobs).where(jobs.c.account_id == account_id, jobs.c.kind.like("response.%")).order_by(jobs.c.id)
     with database.read() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]
 
@@ -441,13 +416,9 @@ def test_every_job_names_the_incident_and_its_step(incidents, full_plan, databas
         payloads.setdefault(job["kind"], []).append(job["payload"])
     assert {p["contactArn"] for p in payloads[response.ENGAGE]} == set(full_plan["engagements"])
     assert payloads[response.CHAT][0]["topicArns"] == full_plan["chatChannel"]["chatbotSns"]
-    assert [p["target"] for p in payloads[response.NOTIFY]] == full_plan["incidentTemplate"][
-        "notificationTargets"
-    ]
+    assert [p["target"] for p in payloads[response.NOTIFY]] == full_plan["incidentTemplate"]["notificationTargets"]
     assert payloads[response.RUNBOOK][0]["ssmAutomation"] == full_plan["actions"][0]["ssmAutomation"]
-    assert (
-        payloads[response.PAGERDUTY][0]["pagerDuty"] == full_plan["integrations"][0]["pagerDutyConfiguration"]
-    )
+    assert payloads[response.PAGERDUTY][0]["pagerDuty"] == full_plan["integrations"][0]["pagerDutyConfiguration"]
 
 
 def test_the_runbook_job_carries_the_involved_resources(incidents, full_plan, database, account):
@@ -470,9 +441,7 @@ def test_a_deduplicated_start_records_no_jobs(incidents, replication_set, databa
     assert len(before) == 7
 
 
-def test_a_retried_start_opens_one_incident_and_records_its_jobs_once(
-    incidents, full_plan, database, account
-):
+def test_a_retried_start_opens_one_incident_and_records_its_jobs_once(incidents, full_plan, database, account):
     first = start(incidents, full_plan["arn"], clientToken="retry-me")
 
     again = start(incidents, full_plan["arn"], clientToken="retry-me")

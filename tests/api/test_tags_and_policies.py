@@ -115,9 +115,7 @@ def test_tags_of_one_resource_do_not_leak_to_another(incidents, response_plan, r
         ("REPLICATION_SET", f"replication-set/{NIL_ID}"),
     ],
 )
-def test_tags_of_an_unknown_resource_are_not_found(
-    incidents, account, response_plan, operation, kind, resource
-):
+def test_tags_of_an_unknown_resource_are_not_found(incidents, account, response_plan, operation, kind, resource):
     arn = f"arn:aws:ssm-incidents::{account.account_id}:{resource}"
     params = {"tag_resource": {"tags": {"a": "b"}}, "untag_resource": {"tagKeys": ["a"]}}.get(operation, {})
 
@@ -223,14 +221,10 @@ def test_the_share_region_is_the_region_the_client_called(server: Server, accoun
 
 
 def test_policies_are_listed_in_pages(incidents, response_plan):
-    ids = {
-        incidents.put_resource_policy(resourceArn=response_plan, policy=POLICY)["policyId"] for _ in range(3)
-    }
+    ids = {incidents.put_resource_policy(resourceArn=response_plan, policy=POLICY)["policyId"] for _ in range(3)}
 
     first = incidents.get_resource_policies(resourceArn=response_plan, maxResults=2)
-    second = incidents.get_resource_policies(
-        resourceArn=response_plan, maxResults=2, nextToken=first["nextToken"]
-    )
+    second = incidents.get_resource_policies(resourceArn=response_plan, maxResults=2, nextToken=first["nextToken"])
 
     listed = [p["policyId"] for p in first["resourcePolicies"] + second["resourcePolicies"]]
     assert len(first["resourcePolicies"]) == 2
@@ -273,9 +267,7 @@ def test_a_policy_that_is_not_a_json_policy_document_is_refused(incidents, respo
     assert policies_of(incidents, response_plan) == []
 
 
-@pytest.mark.parametrize(
-    "operation", ["put_resource_policy", "get_resource_policies", "delete_resource_policy"]
-)
+@pytest.mark.parametrize("operation", ["put_resource_policy", "get_resource_policies", "delete_resource_policy"])
 def test_policies_of_an_unknown_plan_are_not_found(incidents, account, replication_set, operation):
     unknown = f"arn:aws:ssm-incidents::{account.account_id}:response-plan/nobody-made-this"
     params = {"put_resource_policy": {"policy": POLICY}, "delete_resource_policy": {"policyId": "0" * 32}}
@@ -290,9 +282,9 @@ def test_deleting_a_plan_deletes_its_policies(incidents, response_plan):
     incidents.put_resource_policy(resourceArn=response_plan, policy=POLICY)
     incidents.delete_response_plan(arn=response_plan)
 
-    recreated = incidents.create_response_plan(
-        name="test-plan", incidentTemplate={"title": "Again", "impact": 3}
-    )["arn"]
+    recreated = incidents.create_response_plan(name="test-plan", incidentTemplate={"title": "Again", "impact": 3})[
+        "arn"
+    ]
 
     assert policies_of(incidents, recreated) == []
 

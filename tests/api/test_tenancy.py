@@ -36,9 +36,7 @@ def a(incidents, response_plan, replication_set) -> Resources:  # type: ignore[n
     )["eventId"]
     incidents.update_related_items(
         incidentRecordArn=incident,
-        relatedItemsUpdate={
-            "itemToAdd": {"identifier": {"type": "OTHER", "value": {"url": "https://a.example/doc"}}}
-        },
+        relatedItemsUpdate={"itemToAdd": {"identifier": {"type": "OTHER", "value": {"url": "https://a.example/doc"}}}},
     )
     policy_id = incidents.put_resource_policy(resourceArn=response_plan, policy=POLICY)["policyId"]
     for arn in (replication_set, response_plan, incident):
@@ -57,9 +55,7 @@ def onboarded_b(b):  # type: ignore[no-untyped-def]
     """Account B's client after B onboarded and made a plan of the same name as A's, with an incident."""
     arn = b.create_replication_set(regions={"us-east-1": {}})["arn"]
     wait_until(lambda: b.get_replication_set(arn=arn)["replicationSet"]["status"] == "ACTIVE")
-    plan = b.create_response_plan(name="test-plan", incidentTemplate={"title": "B's incident", "impact": 5})[
-        "arn"
-    ]
+    plan = b.create_response_plan(name="test-plan", incidentTemplate={"title": "B's incident", "impact": 5})["arn"]
     b.start_incident(responsePlanArn=plan)
     return b
 
@@ -82,8 +78,7 @@ def state_of(incidents, a: Resources) -> dict[str, Any]:  # type: ignore[no-unty
         "events": read(incidents.list_timeline_events, incidentRecordArn=a.incident),
         "related": read(incidents.list_related_items, incidentRecordArn=a.incident),
         "tags": [
-            read(incidents.list_tags_for_resource, resourceArn=arn)
-            for arn in (a.replication_set, a.plan, a.incident)
+            read(incidents.list_tags_for_resource, resourceArn=arn) for arn in (a.replication_set, a.plan, a.incident)
         ],
     }
 
@@ -112,19 +107,13 @@ NOT_FOUND_FOR_B: dict[str, Callable[[Any, Resources], Any]] = {
     ),
     "TagResource(plan)": lambda b, a: b.tag_resource(resourceArn=a.plan, tags={"owner": "b"}),
     "TagResource(incident)": lambda b, a: b.tag_resource(resourceArn=a.incident, tags={"owner": "b"}),
-    "TagResource(replication set)": lambda b, a: b.tag_resource(
-        resourceArn=a.replication_set, tags={"owner": "b"}
-    ),
+    "TagResource(replication set)": lambda b, a: b.tag_resource(resourceArn=a.replication_set, tags={"owner": "b"}),
     "UntagResource(plan)": lambda b, a: b.untag_resource(resourceArn=a.plan, tagKeys=["owner"]),
     "UntagResource(incident)": lambda b, a: b.untag_resource(resourceArn=a.incident, tagKeys=["owner"]),
-    "UntagResource(replication set)": lambda b, a: b.untag_resource(
-        resourceArn=a.replication_set, tagKeys=["owner"]
-    ),
+    "UntagResource(replication set)": lambda b, a: b.untag_resource(resourceArn=a.replication_set, tagKeys=["owner"]),
     "ListTagsForResource(plan)": lambda b, a: b.list_tags_for_resource(resourceArn=a.plan),
     "ListTagsForResource(incident)": lambda b, a: b.list_tags_for_resource(resourceArn=a.incident),
-    "ListTagsForResource(replication set)": lambda b, a: b.list_tags_for_resource(
-        resourceArn=a.replication_set
-    ),
+    "ListTagsForResource(replication set)": lambda b, a: b.list_tags_for_resource(resourceArn=a.replication_set),
     "PutResourcePolicy": lambda b, a: b.put_resource_policy(resourceArn=a.plan, policy=POLICY),
     "GetResourcePolicies": lambda b, a: b.get_resource_policies(resourceArn=a.plan),
     "DeleteResourcePolicy": lambda b, a: b.delete_resource_policy(resourceArn=a.plan, policyId=a.policy_id),
@@ -143,9 +132,7 @@ NOT_FOUND_FOR_B: dict[str, Callable[[Any, Resources], Any]] = {
 SILENT_FOR_B: dict[str, Callable[[Any, Resources], Any]] = {
     "DeleteResponsePlan": lambda b, a: b.delete_response_plan(arn=a.plan),
     "DeleteIncidentRecord": lambda b, a: b.delete_incident_record(arn=a.incident),
-    "DeleteTimelineEvent": lambda b, a: b.delete_timeline_event(
-        incidentRecordArn=a.incident, eventId=a.event_id
-    ),
+    "DeleteTimelineEvent": lambda b, a: b.delete_timeline_event(incidentRecordArn=a.incident, eventId=a.event_id),
 }
 
 

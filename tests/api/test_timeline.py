@@ -55,8 +55,7 @@ def get(incidents, incident: str, event_id: str) -> dict:
 def listed(incidents, incident: str, **params) -> list[str]:
     """The ids of one page of events."""
     return [
-        e["eventId"]
-        for e in incidents.list_timeline_events(incidentRecordArn=incident, **params)["eventSummaries"]
+        e["eventId"] for e in incidents.list_timeline_events(incidentRecordArn=incident, **params)["eventSummaries"]
     ]
 
 
@@ -117,9 +116,7 @@ def test_event_data_is_stored_as_given(incidents, incident):
     assert get(incidents, incident, create(incidents, incident, T0, data=data))["eventData"] == data
 
 
-@pytest.mark.parametrize(
-    "kind", ["SSM Incident Record Update", "SSM Incident Trigger", "custom event", "Other"]
-)
+@pytest.mark.parametrize("kind", ["SSM Incident Record Update", "SSM Incident Trigger", "custom event", "Other"])
 def test_only_custom_events_and_notes_can_be_created(incidents, incident, kind):
     with pytest.raises(incidents.exceptions.ValidationException) as caught:
         create(incidents, incident, T0, kind=kind)
@@ -147,9 +144,7 @@ def test_an_unknown_event_is_not_found(incidents, incident):
 
 
 def test_an_event_is_only_found_under_its_own_incident(incidents, incident, response_plan):
-    other_incident = incidents.start_incident(responsePlanArn=response_plan, title="other")[
-        "incidentRecordArn"
-    ]
+    other_incident = incidents.start_incident(responsePlanArn=response_plan, title="other")["incidentRecordArn"]
     event_id = create(incidents, incident, T0)
 
     with pytest.raises(incidents.exceptions.ResourceNotFoundException):
@@ -194,9 +189,7 @@ def test_update_changes_only_the_members_given(incidents, incident):
 def test_the_incident_started_event_is_a_custom_event_and_can_be_edited(incidents, incident):
     [started] = listed(incidents, incident)
 
-    incidents.update_timeline_event(
-        incidentRecordArn=incident, eventId=started, eventData='"Paged by the NOC"'
-    )
+    incidents.update_timeline_event(incidentRecordArn=incident, eventId=started, eventData='"Paged by the NOC"')
 
     assert get(incidents, incident, started)["eventData"] == '"Paged by the NOC"'
 
@@ -253,9 +246,7 @@ def test_system_events_can_not_be_deleted(incidents, incident):
 
 
 def test_deleting_a_missing_event_answers_204(incidents, incident):
-    answer = incidents.delete_timeline_event(
-        incidentRecordArn=incident, eventId="00000000-0000-0000-0000-000000000000"
-    )
+    answer = incidents.delete_timeline_event(incidentRecordArn=incident, eventId="00000000-0000-0000-0000-000000000000")
 
     assert answer["ResponseMetadata"]["HTTPStatusCode"] == 204
 
@@ -346,9 +337,7 @@ def test_filters_of_different_keys_must_all_match(incidents, incident, story):
 
 
 def test_events_can_be_filtered_by_a_referenced_resource(incidents, incident, story):
-    found = listed(
-        incidents, incident, filters=[event_filter("eventReference", equals={"stringValues": [incident]})]
-    )
+    found = listed(incidents, incident, filters=[event_filter("eventReference", equals={"stringValues": [incident]})])
 
     # The "Incident Started" event references the incident as well.
     assert found == [story["started"], story["note"]]
@@ -357,9 +346,7 @@ def test_events_can_be_filtered_by_a_referenced_resource(incidents, incident, st
 def test_events_can_be_filtered_by_a_referenced_related_item(incidents, incident, story):
     metric = "related-item/METRIC/" + "B" * 32
 
-    found = listed(
-        incidents, incident, filters=[event_filter("eventReference", equals={"stringValues": [metric]})]
-    )
+    found = listed(incidents, incident, filters=[event_filter("eventReference", equals={"stringValues": [metric]})])
 
     assert found == [story["alarm"]]
 
@@ -367,9 +354,7 @@ def test_events_can_be_filtered_by_a_referenced_related_item(incidents, incident
 def test_a_reference_filter_finds_the_events_of_a_related_item_update(incidents, incident, story):
     incidents.update_related_items(
         incidentRecordArn=incident,
-        relatedItemsUpdate={
-            "itemToAdd": {"identifier": {"type": "OTHER", "value": {"url": "https://runbook"}}}
-        },
+        relatedItemsUpdate={"itemToAdd": {"identifier": {"type": "OTHER", "value": {"url": "https://runbook"}}}},
     )
     [item] = incidents.list_related_items(incidentRecordArn=incident)["relatedItems"]
 
@@ -459,9 +444,7 @@ def test_the_last_page_has_no_token(incidents, incident, story):
 def test_the_paginator_reads_every_page(incidents, incident, story):
     paginator = incidents.get_paginator("list_timeline_events")
 
-    result = paginator.paginate(
-        incidentRecordArn=incident, PaginationConfig={"PageSize": 2}
-    ).build_full_result()
+    result = paginator.paginate(incidentRecordArn=incident, PaginationConfig={"PageSize": 2}).build_full_result()
 
     assert [e["eventId"] for e in result["eventSummaries"]] == listed(incidents, incident)
 

@@ -49,9 +49,7 @@ def update_events(incidents, arn: str) -> list[dict]:
         sortOrder="ASCENDING",
         filters=[{"key": "eventType", "condition": {"equals": {"stringValues": [UPDATE_EVENT]}}}],
     )["eventSummaries"]
-    return [
-        incidents.get_timeline_event(incidentRecordArn=arn, eventId=s["eventId"])["event"] for s in summaries
-    ]
+    return [incidents.get_timeline_event(incidentRecordArn=arn, eventId=s["eventId"])["event"] for s in summaries]
 
 
 def test_update_answers_204(incidents, incident):
@@ -112,9 +110,7 @@ def test_a_change_is_logged_as_a_record_update_event(incidents, incident, accoun
 
 
 def test_one_update_of_several_attributes_is_one_event(incidents, incident):
-    incidents.update_incident_record(
-        arn=incident, title="Database failover", impact=1, summary="Replica promoted."
-    )
+    incidents.update_incident_record(arn=incident, title="Database failover", impact=1, summary="Replica promoted.")
 
     [event] = update_events(incidents, incident)
 
@@ -129,9 +125,7 @@ def test_only_the_attributes_that_change_are_logged(incidents, incident):
 
     [event] = update_events(incidents, incident)
 
-    assert json.loads(event["eventData"])["modifiedAttributes"] == [
-        {"attributeName": "impact", "newValue": "1"}
-    ]
+    assert json.loads(event["eventData"])["modifiedAttributes"] == [{"attributeName": "impact", "newValue": "1"}]
 
 
 def test_every_update_adds_its_own_event(incidents, incident):
@@ -266,9 +260,7 @@ def test_delete_answers_204_and_the_incident_is_gone(incidents, incident):
 def test_delete_removes_the_timeline_and_related_items(incidents, incident, database):
     incidents.update_related_items(
         incidentRecordArn=incident,
-        relatedItemsUpdate={
-            "itemToAdd": {"identifier": {"type": "OTHER", "value": {"url": "https://example.com"}}}
-        },
+        relatedItemsUpdate={"itemToAdd": {"identifier": {"type": "OTHER", "value": {"url": "https://example.com"}}}},
     )
     assert rows_of(database, timeline_events, incident) > 0
 

@@ -16,8 +16,11 @@ def example(shape: Shape, depth: int = 0) -> Any:
         members = list(shape.members.items())
         if shape.metadata.get("union"):
             members = members[:1]
-        return {name: example(member, depth + 1) for name, member in members
-                if not member.serialization.get("location") == "header" or member.type_name == "string"}
+        return {
+            name: example(member, depth + 1)
+            for name, member in members
+            if not member.serialization.get("location") == "header" or member.type_name == "string"
+        }
     if kind == "list":
         return [example(shape.member, depth + 1)]
     if kind == "map":

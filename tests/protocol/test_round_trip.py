@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from botocore import parsers, serialize
 from botocore.awsrequest import prepare_request_dict
+from shape_examples import example
 
 from incidentd.protocol import model
 from incidentd.protocol.aws_json import AwsJsonProtocol
@@ -17,7 +18,6 @@ from incidentd.protocol.errors import ServiceError
 from incidentd.protocol.rest_json import RestJsonProtocol
 from incidentd.protocol.validate import check_input
 from incidentd.protocol.wire import WireRequest
-from shape_examples import example
 
 SERVICES = [model.INCIDENTS, model.CONTACTS]
 

@@ -40,8 +40,18 @@ def test_pattern_failure_names_the_member_and_the_model_pattern():
 
 
 def test_list_members_use_one_based_paths():
-    params = {**PLAN, "actions": [{"ssmAutomation": {"documentName": "doc", "roleArn": "arn:aws:iam::111122223333:role/r",
-                                                      "parameters": {}}}]}
+    params = {
+        **PLAN,
+        "actions": [
+            {
+                "ssmAutomation": {
+                    "documentName": "doc",
+                    "roleArn": "arn:aws:iam::111122223333:role/r",
+                    "parameters": {},
+                }
+            }
+        ],
+    }
     assert _failures("CreateResponsePlan", params) == [
         "Value '{}' at 'actions.1.member.ssmAutomation.parameters' failed to satisfy constraint: "
         "Member must have length greater than or equal to 1"
@@ -77,8 +87,10 @@ def test_wrong_types_are_failures_not_crashes():
 
 
 def test_enum_failure_lists_the_allowed_values():
-    failures = _failures("UpdateIncidentRecord", {"arn": "arn:aws:ssm-incidents::111122223333:incident-record/p/1",
-                                                  "status": "CLOSED"})
+    failures = _failures(
+        "UpdateIncidentRecord",
+        {"arn": "arn:aws:ssm-incidents::111122223333:incident-record/p/1", "status": "CLOSED"},
+    )
     assert failures == [
         "Value 'CLOSED' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [OPEN, RESOLVED]"
     ]
@@ -101,9 +113,13 @@ def test_a_name_is_refused_exactly_when_it_breaks_the_pattern_or_length(name: st
     assert bool(_failures("CreateResponsePlan", {**PLAN, "name": name})) == should_fail
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                    max_leaves=20))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+        max_leaves=20,
+    )
+)
 def test_arbitrary_json_never_crashes_validation(value: object) -> None:
     for op in ("CreateResponsePlan", "StartIncident", "ListIncidentRecords", "UpdateRelatedItems"):
         check_input(_shape(op), value if isinstance(value, dict) else {"name": value})

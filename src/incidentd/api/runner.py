@@ -21,7 +21,7 @@ def token_member(op_model: OperationModel) -> str | None:
         return None
     for name, member in shape.members.items():
         if member.metadata.get("idempotencyToken"):
-            return name
+            return str(name)
     return None
 
 

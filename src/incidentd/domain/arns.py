@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 PARTITION = "aws"
 
-_ARN = re.compile(r"^arn:(?P<partition>aws(?:-cn|-us-gov)?):(?P<service>[a-z0-9-]*):(?P<region>[a-z0-9-]*):"
-                  r"(?P<account>[0-9]{12})?:(?P<resource>.+)$")
+_ARN = re.compile(
+    r"^arn:(?P<partition>aws(?:-cn|-us-gov)?):(?P<service>[a-z0-9-]*):(?P<region>[a-z0-9-]*):"
+    r"(?P<account>[0-9]{12})?:(?P<resource>.+)$"
+)
 
 
 @dataclass(frozen=True)

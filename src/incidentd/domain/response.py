@@ -11,7 +11,9 @@ RUNBOOK = "response.start_runbook"
 PAGERDUTY = "response.open_pagerduty_incident"
 
 
-def jobs_for(plan: dict[str, Any], record: dict[str, Any], related_items: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+def jobs_for(
+    plan: dict[str, Any], record: dict[str, Any], related_items: list[dict[str, Any]]
+) -> list[tuple[str, dict[str, Any]]]:
     """One job per engagement, chat channel, notification target, runbook and PagerDuty integration."""
     incident = record["arn"]
     jobs: list[tuple[str, dict[str, Any]]] = []
@@ -22,12 +24,18 @@ def jobs_for(plan: dict[str, Any], record: dict[str, Any], related_items: list[d
         jobs.append((CHAT, {"incidentArn": incident, "topicArns": topics, "event": "INCIDENT_STARTED"}))
     for target in record.get("notificationTargets", []):
         jobs.append((NOTIFY, {"incidentArn": incident, "target": target, "event": "INCIDENT_STARTED"}))
-    involved = [item["identifier"]["value"].get("arn") for item in related_items
-                if item["identifier"]["type"] == "INVOLVED_RESOURCE"]
+    involved = [
+        item["identifier"]["value"].get("arn")
+        for item in related_items
+        if item["identifier"]["type"] == "INVOLVED_RESOURCE"
+    ]
     for action in plan.get("actions", []):
         if "ssmAutomation" in action:
-            payload = {"incidentArn": incident, "ssmAutomation": action["ssmAutomation"],
-                       "involvedResources": [arn for arn in involved if arn]}
+            payload = {
+                "incidentArn": incident,
+                "ssmAutomation": action["ssmAutomation"],
+                "involvedResources": [arn for arn in involved if arn],
+            }
             jobs.append((RUNBOOK, payload))
     for integration in plan.get("integrations", []):
         if "pagerDutyConfiguration" in integration:

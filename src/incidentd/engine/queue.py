@@ -30,9 +30,7 @@ class Job:
 _INSERT = Prepared(sa.insert(t))
 
 
-def enqueue(
-    conn: Connection, account_id: str, kind: str, payload: dict[str, Any], run_at_ms: int, now_ms: int
-) -> None:
+def enqueue(conn: Connection, account_id: str, kind: str, payload: dict[str, Any], run_at_ms: int, now_ms: int) -> None:
     """Add a job in the caller's transaction: it exists exactly when the state that caused it does."""
     enqueue_many(conn, account_id, [(kind, payload)], run_at_ms, now_ms)
 
@@ -43,11 +41,21 @@ def enqueue_many(
     """Add several jobs due at one time with one statement."""
     if not jobs:
         return
-    _INSERT.run_many(conn, [
-        {"account_id": account_id, "kind": kind, "payload": payload, "state": QUEUED, "run_at_ms": run_at_ms,
-         "attempts": 0, "created_ms": now_ms}
-        for kind, payload in jobs
-    ])
+    _INSERT.run_many(
+        conn,
+        [
+            {
+                "account_id": account_id,
+                "kind": kind,
+                "payload": payload,
+                "state": QUEUED,
+                "run_at_ms": run_at_ms,
+                "attempts": 0,
+                "created_ms": now_ms,
+            }
+            for kind, payload in jobs
+        ],
+    )
 
 
 def _due(kinds: Collection[str], now_ms: int) -> Any:
@@ -69,9 +77,7 @@ def any_due(conn: Connection, kinds: Collection[str], now_ms: int) -> bool:
     return conn.execute(sa.select(due.c.id).limit(1)).first() is not None
 
 
-def claim(
-    conn: Connection, owner: str, kinds: Collection[str], now_ms: int, lease_ms: int, limit: int
-) -> list[Job]:
+def claim(conn: Connection, owner: str, kinds: Collection[str], now_ms: int, lease_ms: int, limit: int) -> list[Job]:
     """Lease up to `limit` due jobs of the given kinds, oldest run_at first."""
     if not kinds:
         return []
@@ -79,9 +85,7 @@ def claim(
     candidates = sa.select(due.c.id).order_by(due.c.run_at_ms, due.c.id).limit(limit)
     if conn.dialect.name == "postgresql":
         # Several workers claim side by side: each skips the rows another is claiming.
-        candidates = sa.select(t.c.id).where(t.c.id.in_(candidates.scalar_subquery())).with_for_update(
-            skip_locked=True
-        )
+        candidates = sa.select(t.c.id).where(t.c.id.in_(candidates.scalar_subquery())).with_for_update(skip_locked=True)
     statement = (
         sa.update(t)
         .where(t.c.id.in_(candidates.scalar_subquery()))
@@ -106,16 +110,26 @@ def finish(conn: Connection, job: Job, now_ms: int) -> bool:
 
 def retry(conn: Connection, job: Job, error: str, run_at_ms: int) -> bool:
     """Put a job back in the queue to try again later."""
-    statement = sa.update(t).where(_owned(job)).values(
-        state=QUEUED, run_at_ms=run_at_ms, last_error=error[:4000], lease_owner=None, lease_expires_ms=None
+    statement = (
+        sa.update(t)
+        .where(_owned(job))
+        .values(
+            state=QUEUED,
+            run_at_ms=run_at_ms,
+            last_error=error[:4000],
+            lease_owner=None,
+            lease_expires_ms=None,
+        )
     )
     return conn.execute(statement).rowcount == 1
 
 
 def fail(conn: Connection, job: Job, error: str, now_ms: int) -> bool:
     """Give up on a job, keeping the error for operators."""
-    statement = sa.update(t).where(_owned(job)).values(
-        state=FAILED, last_error=error[:4000], finished_ms=now_ms, lease_expires_ms=None
+    statement = (
+        sa.update(t)
+        .where(_owned(job))
+        .values(state=FAILED, last_error=error[:4000], finished_ms=now_ms, lease_expires_ms=None)
     )
     return conn.execute(statement).rowcount == 1
 

@@ -91,7 +91,7 @@ def _match(segments: tuple[str, ...], parts: list[str]) -> dict[str, str] | None
     if len(segments) != len(parts):
         return None
     labels = {}
-    for segment, part in zip(segments, parts):
+    for segment, part in zip(segments, parts, strict=True):
         if segment.startswith("{") and segment.endswith("}"):
             if not part:
                 return None

@@ -118,9 +118,7 @@ class SigV4Verifier:
         elif any(_query_param(query, name) is not None for name in _QUERY_AUTH_MARKERS):
             parsed = self._parse_query_form(query, now)
         else:
-            raise AuthError(
-                "MissingAuthenticationTokenException", "Request is missing Authentication Token", 403
-            )
+            raise AuthError("MissingAuthenticationTokenException", "Request is missing Authentication Token", 403)
 
         access_key_id, date, region, service = _check_scope(parsed, expected_services)
         credential = self._lookup(access_key_id)
@@ -188,9 +186,7 @@ class SigV4Verifier:
             if not params.get(name)
         ]
         if raw_date is None:
-            missing.append(
-                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
-            )
+            missing.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
         if missing or raw_date is None:
             # AWS names only the algorithm here, not the whole header.
             raise _incomplete(" ".join(missing) + f" Authorization={algorithm}")
@@ -204,11 +200,7 @@ class SigV4Verifier:
     def _parse_query_form(self, query: tuple[tuple[bytes, bytes], ...], now: datetime) -> _Parsed:
         """Read and pre-check the presigned (query-string) form."""
         values = {name: value for name in _QUERY_AUTH_REQUIRED if (value := _query_param(query, name))}
-        missing = [
-            f"AWS query-string parameters must include '{n}'."
-            for n in _QUERY_AUTH_REQUIRED
-            if n not in values
-        ]
+        missing = [f"AWS query-string parameters must include '{n}'." for n in _QUERY_AUTH_REQUIRED if n not in values]
         if missing:
             raise _incomplete(" ".join(missing) + " Re-examine the query-string parameters.")
         if values["X-Amz-Algorithm"] != ALGORITHM:
@@ -315,9 +307,7 @@ def _check_scope(parsed: _Parsed, expected_services: Collection[str]) -> tuple[s
         wanted = "', '".join(sorted(expected_services))
         problems.append(f"Credential should be scoped to correct service: '{wanted}'.")
     if terminator != TERMINATOR:
-        problems.append(
-            f"Credential should be scoped with a valid terminator: '{TERMINATOR}', not '{terminator}'."
-        )
+        problems.append(f"Credential should be scoped with a valid terminator: '{TERMINATOR}', not '{terminator}'.")
     if date != parsed.timestamp[:8]:
         problems.append(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
@@ -342,8 +332,13 @@ def _parse_timestamp(value: str, *, allow_http_date: bool) -> datetime:
         try:
             # Sliced by hand: strptime is the slowest step of verifying a request.
             return datetime(
-                int(value[0:4]), int(value[4:6]), int(value[6:8]),
-                int(value[9:11]), int(value[11:13]), int(value[13:15]), tzinfo=UTC,
+                int(value[0:4]),
+                int(value[4:6]),
+                int(value[6:8]),
+                int(value[9:11]),
+                int(value[11:13]),
+                int(value[13:15]),
+                tzinfo=UTC,
             )
         except ValueError:
             pass

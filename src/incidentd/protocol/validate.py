@@ -115,7 +115,12 @@ def _map(shape: Shape, value: Any, path: str, failures: list[str]) -> Any:
         key_failures: list[str] = []
         _value(shape.key, key, path, key_failures)
         if key_failures:
-            _fail(failures, value, path, "Map keys must satisfy constraint: [" + _constraints(key_failures) + "]")
+            _fail(
+                failures,
+                value,
+                path,
+                "Map keys must satisfy constraint: [" + _constraints(key_failures) + "]",
+            )
         if item is None:
             continue
         if shape.value.type_name in ("structure", "list", "map"):
@@ -124,7 +129,12 @@ def _map(shape: Shape, value: Any, path: str, failures: list[str]) -> Any:
         value_failures: list[str] = []
         cleaned[key] = _value(shape.value, item, path, value_failures)
         if value_failures:
-            _fail(failures, value, path, "Map value must satisfy constraint: [" + _constraints(value_failures) + "]")
+            _fail(
+                failures,
+                value,
+                path,
+                "Map value must satisfy constraint: [" + _constraints(value_failures) + "]",
+            )
     return cleaned
 
 
@@ -194,7 +204,7 @@ def _timestamp(value: Any, path: str, failures: list[str]) -> Any:
             pass
         else:
             if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+                parsed = parsed.replace(tzinfo=datetime.UTC)
             return parsed.timestamp()
     _fail(failures, value, path, "Member must be a timestamp in epoch seconds")
     return None

@@ -50,10 +50,10 @@ class Application:
             oversize=too_large,
         )
         response = await self._answer(request)
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+        raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
         # A length lets the server send the body in one piece instead of chunked.
-        headers.append((b"content-length", str(len(response.body)).encode()))
-        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        raw_headers.append((b"content-length", str(len(response.body)).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": response.body})
 
     async def _answer(self, request: WireRequest) -> WireResponse:

@@ -97,8 +97,14 @@ class Dispatcher:
     def execute(self, call: Call, conn: Connection) -> dict[str, Any]:
         """Run the operation in the given transaction."""
         ctx = RequestContext(
-            account_id=call.account_id, caller_arn=call.caller_arn, region=call.region,
-            request_id=call.request_id, now_ms=call.now_ms, db=self.db, conn=conn, settings=self.settings,
+            account_id=call.account_id,
+            caller_arn=call.caller_arn,
+            region=call.region,
+            request_id=call.request_id,
+            now_ms=call.now_ms,
+            db=self.db,
+            conn=conn,
+            settings=self.settings,
         )
         return runner.run(call.operation, call.op_model, ctx, call.params)
 
@@ -150,7 +156,7 @@ class Dispatcher:
             headers=request.headers,
             body=request.body,
             expected_services=(protocol.service_model.signing_name,),
-            now=datetime.datetime.fromtimestamp(now_ms / 1000, datetime.timezone.utc),
+            now=datetime.datetime.fromtimestamp(now_ms / 1000, datetime.UTC),
         )
         op_model, params = self._parse(protocol, request)
         cleaned, failures = check_input(op_model.input_shape, params)
@@ -160,7 +166,17 @@ class Dispatcher:
         if operation is None:
             raise _unknown_operation(f"{service} {op_model.name} is not supported by this server.")
         caller = arns.caller(signer.account_id, self.settings.caller_name(signer.access_key_id))
-        return Call(protocol, operation, op_model, cleaned, signer.account_id, caller, signer.region, request_id, now_ms)
+        return Call(
+            protocol,
+            operation,
+            op_model,
+            cleaned,
+            signer.account_id,
+            caller,
+            signer.region,
+            request_id,
+            now_ms,
+        )
 
     def _parse(self, protocol: Protocol, request: WireRequest) -> tuple[OperationModel, dict[str, Any]]:
         if isinstance(protocol, AwsJsonProtocol):

@@ -25,7 +25,7 @@ def normalise_url(url: str) -> str:
     """Accept plain postgresql:// URLs and use the psycopg 3 driver for them."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -41,9 +41,7 @@ class Database:
         if self.dialect == "sqlite":
             self.engine = _sqlite_engine(self.url, pool_size)
         else:
-            self.engine = sa.create_engine(
-                self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-            )
+            self.engine = sa.create_engine(self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:

@@ -11,9 +11,9 @@ from sqlalchemy.engine import Connection
 from incidentd.store.prepared import Prepared
 from incidentd.store.tables import idempotency_tokens as t
 
-
 _KEY = sa.and_(
-    t.c.account_id == sa.bindparam("k_account"), t.c.operation == sa.bindparam("k_operation"),
+    t.c.account_id == sa.bindparam("k_account"),
+    t.c.operation == sa.bindparam("k_operation"),
     t.c.token == sa.bindparam("k_token"),
 )
 _PREVIOUS = Prepared(sa.select(t.c.request_hash, t.c.response).where(_KEY))
@@ -34,8 +34,13 @@ def claim(conn: Connection, account_id: str, operation: str, token: str, request
     On PostgreSQL a concurrent retry blocks on the unique key until the first transaction ends,
     then sees its committed row, so two concurrent retries never both do the work.
     """
-    row = {"account_id": account_id, "operation": operation, "token": token, "request_hash": request_hash,
-           "created_ms": now_ms}
+    row = {
+        "account_id": account_id,
+        "operation": operation,
+        "token": token,
+        "request_hash": request_hash,
+        "created_ms": now_ms,
+    }
     return _CLAIMS[conn.dialect.name].run(conn, row).first() is not None
 
 

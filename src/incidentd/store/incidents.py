@@ -31,7 +31,8 @@ _SAVE = Prepared(sa.update(t).where(t.c.account_id == sa.bindparam("k_account"),
 
 def get(conn: Connection, account_id: str, arn: str) -> dict[str, Any] | None:
     """An incident's document, or None."""
-    return _GET.run(conn, {"k_account": account_id, "k_arn": arn}).scalar()
+    doc: dict[str, Any] | None = _GET.run(conn, {"k_account": account_id, "k_arn": arn}).scalar()
+    return doc
 
 
 def insert(conn: Connection, account_id: str, doc: dict[str, Any]) -> None:
@@ -51,7 +52,11 @@ def delete(conn: Connection, account_id: str, arn: str) -> None:
 
 _OPEN_WITH_DEDUPE = Prepared(
     sa.select(t.c.doc)
-    .where(t.c.account_id == sa.bindparam("k_account"), t.c.dedupe_string == sa.bindparam("k_dedupe"), t.c.status == "OPEN")
+    .where(
+        t.c.account_id == sa.bindparam("k_account"),
+        t.c.dedupe_string == sa.bindparam("k_dedupe"),
+        t.c.status == "OPEN",
+    )
     .order_by(t.c.creation_ms, t.c.arn)
     .limit(1)
 )
@@ -59,7 +64,10 @@ _OPEN_WITH_DEDUPE = Prepared(
 
 def open_with_dedupe(conn: Connection, account_id: str, dedupe_string: str) -> dict[str, Any] | None:
     """The oldest open incident with this dedupe string: the one a new start is deduplicated into."""
-    return _OPEN_WITH_DEDUPE.run(conn, {"k_account": account_id, "k_dedupe": dedupe_string}).scalar()
+    doc: dict[str, Any] | None = _OPEN_WITH_DEDUPE.run(
+        conn, {"k_account": account_id, "k_dedupe": dedupe_string}
+    ).scalar()
+    return doc
 
 
 @dataclass

@@ -11,13 +11,16 @@ from incidentd.store.prepared import Prepared
 from incidentd.store.tables import response_plans as t
 
 # Built once: GetResponsePlan is the hottest read, and building a statement costs more than running it.
-_GET = Prepared(sa.select(t.c.doc).where(t.c.account_id == sa.bindparam("k_account"), t.c.name == sa.bindparam("k_name")))
+_GET = Prepared(
+    sa.select(t.c.doc).where(t.c.account_id == sa.bindparam("k_account"), t.c.name == sa.bindparam("k_name"))
+)
 _INSERT = Prepared(sa.insert(t))
 
 
 def get(conn: Connection, account_id: str, name: str) -> dict[str, Any] | None:
     """A plan's document, or None."""
-    return _GET.run(conn, {"k_account": account_id, "k_name": name}).scalar()
+    doc: dict[str, Any] | None = _GET.run(conn, {"k_account": account_id, "k_name": name}).scalar()
+    return doc
 
 
 def insert(conn: Connection, account_id: str, name: str, doc: dict[str, Any]) -> bool:

@@ -57,7 +57,7 @@ class Prepared:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(compiled.sql, arguments)
-            rows = _process(compiled, cursor.fetchall()) if compiled.returns_rows else []
+            rows = _process(compiled, list(cursor.fetchall())) if compiled.returns_rows else []
             return Rows(rows, cursor.rowcount)
         except conn.dialect.loaded_dbapi.Error as error:
             raise _wrapped(conn, compiled.sql, arguments, error) from error
@@ -99,9 +99,7 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: list[str]) -> _Co
         for name, bind in compiled.binds.items()
         if name not in keys and bind.value is not None and not bind.callable
     }
-    result_processors = tuple(
-        entry.type._cached_result_processor(dialect, None) for entry in compiled._result_columns
-    )
+    result_processors = tuple(entry.type._cached_result_processor(dialect, None) for entry in compiled._result_columns)
     return _Compiled(
         sql=compiled.string,
         positional=positional,
@@ -127,6 +125,6 @@ def _process(compiled: _Compiled, rows: list[tuple[Any, ...]]) -> list[tuple[Any
     if not any(processors):
         return [tuple(row) for row in rows]
     return [
-        tuple(value if processor is None else processor(value) for value, processor in zip(row, processors))
+        tuple(value if process is None else process(value) for value, process in zip(row, processors, strict=True))
         for row in rows
     ]

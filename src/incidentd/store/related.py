@@ -32,7 +32,11 @@ def insert(conn: Connection, account_id: str, incident_arn: str, doc: dict[str, 
     """Add an item."""
     conn.execute(
         sa.insert(t).values(
-            account_id=account_id, incident_arn=incident_arn, generated_id=doc["generatedId"], added_ms=now_ms, doc=doc
+            account_id=account_id,
+            incident_arn=incident_arn,
+            generated_id=doc["generatedId"],
+            added_ms=now_ms,
+            doc=doc,
         )
     )
 

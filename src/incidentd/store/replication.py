@@ -23,7 +23,8 @@ def exists(conn: Connection, account_id: str) -> bool:
 
 def get(conn: Connection, account_id: str) -> dict[str, Any] | None:
     """The account's replication set document."""
-    return _GET.run(conn, {"k_account": account_id}).scalar()
+    doc: dict[str, Any] | None = _GET.run(conn, {"k_account": account_id}).scalar()
+    return doc
 
 
 def insert(conn: Connection, account_id: str, arn: str, doc: dict[str, Any]) -> None:

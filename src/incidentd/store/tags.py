@@ -8,7 +8,6 @@ from sqlalchemy.engine import Connection
 from incidentd.store.prepared import Prepared
 from incidentd.store.tables import tags as t
 
-
 _INSERT = Prepared(sa.insert(t))
 
 
@@ -25,7 +24,8 @@ def put(conn: Connection, account_id: str, arn: str, new_tags: dict[str, str], n
     if not new:
         remove(conn, account_id, arn, list(new_tags))
     _INSERT.run_many(
-        conn, [{"account_id": account_id, "resource_arn": arn, "key": k, "value": v} for k, v in new_tags.items()]
+        conn,
+        [{"account_id": account_id, "resource_arn": arn, "key": k, "value": v} for k, v in new_tags.items()],
     )
 
 

@@ -57,11 +57,20 @@ def trigger(ctx: RequestContext, incident_arn: str, details: dict[str, Any] | No
 
 
 def record_update(
-    ctx: RequestContext, record: dict[str, Any], changes: list[dict[str, str]], references: list[dict[str, str]] | None = None
+    ctx: RequestContext,
+    record: dict[str, Any],
+    changes: list[dict[str, str]],
+    references: list[dict[str, str]] | None = None,
 ) -> None:
     """An "SSM Incident Record Update" event listing the attributes that changed."""
     data = {"modifiedBy": ctx.caller_arn, "modifiedAttributes": changes, "incidentTitle": record["title"]}
-    write(ctx, record["arn"], "SSM Incident Record Update", _json(data), (references or []) + [{"resource": record["arn"]}])
+    write(
+        ctx,
+        record["arn"],
+        "SSM Incident Record Update",
+        _json(data),
+        (references or []) + [{"resource": record["arn"]}],
+    )
 
 
 def _json(value: Any) -> str:

@@ -25,7 +25,11 @@ def batch_get_incident_findings(ctx: RequestContext, params: dict[str, Any]) -> 
     """Each requested id is reported as not found."""
     load_incident(ctx, params["incidentRecordArn"])
     errors = [
-        {"findingId": finding_id, "code": "ResourceNotFoundException", "message": f"Finding {finding_id} does not exist."}
+        {
+            "findingId": finding_id,
+            "code": "ResourceNotFoundException",
+            "message": f"Finding {finding_id} does not exist.",
+        }
         for finding_id in params["findingIds"]
     ]
     return {"findings": [], "errors": errors}

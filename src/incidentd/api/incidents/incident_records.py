@@ -25,7 +25,15 @@ _FILTER_KEYS = {
     "status": filters.STRING,
     "createdBy": filters.STRING,
 }
-_SUMMARY_MEMBERS = ("arn", "creationTime", "impact", "incidentRecordSource", "resolvedTime", "status", "title")
+_SUMMARY_MEMBERS = (
+    "arn",
+    "creationTime",
+    "impact",
+    "incidentRecordSource",
+    "resolvedTime",
+    "status",
+    "title",
+)
 
 
 @handles(SERVICE, "StartIncident")

@@ -23,11 +23,18 @@ def add_item(ctx: RequestContext, incident_arn: str, item: dict[str, Any], log: 
         if not log:
             return item_id  # StartIncident with a repeated item: keep one, as a set would
         raise ServiceError(
-            "ConflictException", f"The incident already has the related item {item_id}.",
-            resourceIdentifier=incident_arn, resourceType="INCIDENT_RECORD",
+            "ConflictException",
+            f"The incident already has the related item {item_id}.",
+            resourceIdentifier=incident_arn,
+            resourceType="INCIDENT_RECORD",
         )
     # _addedMs orders items for paging; the output shape drops it.
-    doc = {"generatedId": item_id, "identifier": identifier, "title": item.get("title"), "_addedMs": ctx.now_ms}
+    doc = {
+        "generatedId": item_id,
+        "identifier": identifier,
+        "title": item.get("title"),
+        "_addedMs": ctx.now_ms,
+    }
     related.insert(ctx.conn, ctx.account_id, incident_arn, {k: v for k, v in doc.items() if v is not None}, ctx.now_ms)
     return item_id
 
@@ -44,8 +51,10 @@ def update_related_items(ctx: RequestContext, params: dict[str, Any]) -> None:
         item_id = generated_id(identifier["type"], identifier["value"])
         if not related.delete(ctx.conn, ctx.account_id, record["arn"], item_id):
             raise ServiceError(
-                "ResourceNotFoundException", f"The incident has no related item {item_id}.",
-                resourceIdentifier=item_id, resourceType="INCIDENT_RECORD",
+                "ResourceNotFoundException",
+                f"The incident has no related item {item_id}.",
+                resourceIdentifier=item_id,
+                resourceType="INCIDENT_RECORD",
             )
     # A related-item change is a change of the record: AWS moves lastModifiedTime with it (§3.8).
     record.update(lastModifiedTime=ctx.now, lastModifiedBy=ctx.caller_arn)

@@ -26,7 +26,12 @@ def _load(ctx: RequestContext, arn: str) -> dict[str, Any]:
 
 def _region(key: str | None, now: float) -> dict[str, Any]:
     # _addedTime is internal (the output shape drops it): regions may be deleted only 24 h after they were added.
-    return {"sseKmsKeyId": key or DEFAULT_KEY, "status": "CREATING", "statusUpdateDateTime": now, "_addedTime": now}
+    return {
+        "sseKmsKeyId": key or DEFAULT_KEY,
+        "status": "CREATING",
+        "statusUpdateDateTime": now,
+        "_addedTime": now,
+    }
 
 
 def _settle_later(ctx: RequestContext) -> None:

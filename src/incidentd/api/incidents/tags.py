@@ -33,8 +33,12 @@ def _check_taggable(ctx: RequestContext, arn: str) -> None:
         return
     parsed = arns.parse(arn)
     kind = _RESOURCE_TYPES.get(parsed.resource_type) if parsed is not None else None
-    raise ServiceError("ResourceNotFoundException", f"Resource {arn} does not exist.",
-                       resourceIdentifier=arn, resourceType=kind)
+    raise ServiceError(
+        "ResourceNotFoundException",
+        f"Resource {arn} does not exist.",
+        resourceIdentifier=arn,
+        resourceType=kind,
+    )
 
 
 @handles(SERVICE, "TagResource")
@@ -45,8 +49,11 @@ def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
     existing = tags.get(ctx.conn, ctx.account_id, arn)
     if len(set(existing) | set(params["tags"])) > MAX_TAGS:
         raise ServiceError(
-            "ServiceQuotaExceededException", f"A resource can have at most {MAX_TAGS} tags.",
-            resourceIdentifier=arn, serviceCode=SERVICE, quotaCode="tags-per-resource",
+            "ServiceQuotaExceededException",
+            f"A resource can have at most {MAX_TAGS} tags.",
+            resourceIdentifier=arn,
+            serviceCode=SERVICE,
+            quotaCode="tags-per-resource",
         )
     tags.put(ctx.conn, ctx.account_id, arn, params["tags"])
     return None

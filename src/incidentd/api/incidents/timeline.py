@@ -42,7 +42,11 @@ def create_timeline_event(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     load_incident(ctx, incident_arn)
     _check_type(params["eventType"])
     event_id = events.write(
-        ctx, incident_arn, params["eventType"], params["eventData"], params.get("eventReferences", []),
+        ctx,
+        incident_arn,
+        params["eventType"],
+        params["eventData"],
+        params.get("eventReferences", []),
         event_time=params["eventTime"],
     )
     return {"eventId": event_id, "incidentRecordArn": incident_arn}
