@@ -53,23 +53,22 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only transaction over one consistent snapshot."""
-        if self.dialect == "sqlite":
-            # Each thread keeps one reading connection: checking one out of the pool per request costs
-            # more than the read itself.
-            conn = self._reader()
-            with conn.begin():
-                yield conn
-            return
-        with self.engine.connect() as conn:
-            with conn.begin():
-                yield conn
+        """A read-only transaction: one snapshot on SQLite, a snapshot per statement on PostgreSQL."""
+        # Each thread keeps one reading connection: checking one out of the pool per request costs more
+        # than the read itself.
+        conn = self._reader()
+        with conn.begin():
+            yield conn
 
     def _reader(self) -> Connection:
         conn: Connection | None = getattr(self._local, "reader", None)
-        if conn is None or conn.closed:
+        if conn is None or conn.closed or conn.invalidated:
             conn = self.engine.connect()
             conn.info["begin"] = "BEGIN"
+            if self.dialect == "postgresql":
+                # READ COMMITTED already gives each statement its own snapshot, so BEGIN and COMMIT would
+                # only add two round trips to every read.
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             self._local.reader = conn
             with self._readers_lock:
                 self._readers.append(conn)
