@@ -8,12 +8,16 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import boto3
 import psycopg
+import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 PG_ADMIN_URL = os.environ.get("INCIDENTD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ACCOUNTS = 5000  # every test takes fresh accounts; both database kinds share one counter
@@ -157,3 +161,15 @@ def wait_until(predicate, timeout: float = 10, interval: float = 0.05):  # type:
         if time.monotonic() > deadline:
             raise TimeoutError("condition not met in time")
         time.sleep(interval)
+
+
+def refused(call: Callable[..., Any], **params: Any) -> dict[str, Any]:
+    """Make a call that must fail; the parsed error response."""
+    with pytest.raises(ClientError) as caught:
+        call(**params)
+    return caught.value.response  # type: ignore[return-value]
+
+
+def status_of(response: dict[str, Any]) -> int:
+    """The HTTP status of a parsed boto3 response or error response."""
+    return int(response["ResponseMetadata"]["HTTPStatusCode"])

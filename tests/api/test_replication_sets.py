@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from support import Server, wait_until
+from support import Server, refused, status_of, wait_until
 
 CUSTOMER_KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 OTHER_CUSTOMER_KEY = "arn:aws:kms:us-west-2:111122223333:key/5678abcd-12ab-34cd-56ef-1234567890ab"
@@ -36,17 +35,6 @@ def slow_server(server: Server, database_url: str, tmp_path_factory: pytest.Temp
 @pytest.fixture
 def slow_incidents(slow_server: Server, account):  # type: ignore[no-untyped-def]
     return slow_server.client(account)
-
-
-def refused(call: Callable[..., Any], **params: Any) -> dict[str, Any]:
-    """Make a call that must fail; the parsed error response."""
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    return caught.value.response
-
-
-def status_of(response: dict[str, Any]) -> int:
-    return int(response["ResponseMetadata"]["HTTPStatusCode"])
 
 
 def replication_set_of(incidents, arn: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]

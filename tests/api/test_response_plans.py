@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from support import Server
+from support import Server, refused, status_of
 
 # The sample request of the CreateResponsePlan API reference (shared/seed/CreateResponsePlan.txt), verbatim.
 SEED_REQUEST: dict[str, Any] = {
@@ -85,17 +83,6 @@ ENGAGEMENT_PATTERN = r"^arn:aws(-cn|-us-gov)?:ssm-contacts:[a-z0-9-]*:([0-9]{12}
 def unchecked(server: Server, account):  # type: ignore[no-untyped-def]
     """A client that skips botocore's own parameter checks, to reach the server's validation."""
     return server.client(account, parameter_validation=False)
-
-
-def refused(call: Callable[..., Any], **params: Any) -> dict[str, Any]:
-    """Make a call that must fail; the parsed error response."""
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    return caught.value.response
-
-
-def status_of(response: dict[str, Any]) -> int:
-    return int(response["ResponseMetadata"]["HTTPStatusCode"])
 
 
 def plan_of(incidents, arn: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]

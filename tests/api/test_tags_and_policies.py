@@ -5,15 +5,12 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable
-from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from support import Server
+from support import Server, refused, status_of
 
 NIL_ID = "00000000-0000-0000-0000-000000000000"
 POLICY = json.dumps(
@@ -31,17 +28,6 @@ POLICY = json.dumps(
     },
     indent=2,
 )
-
-
-def refused(call: Callable[..., Any], **params: Any) -> dict[str, Any]:
-    """Make a call that must fail; the parsed error response."""
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    return caught.value.response
-
-
-def status_of(response: dict[str, Any]) -> int:
-    return int(response["ResponseMetadata"]["HTTPStatusCode"])
 
 
 def tags_of(incidents, arn: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
