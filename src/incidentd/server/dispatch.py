@@ -70,11 +70,6 @@ class Dispatcher:
             self.json_services[protocol.target_prefix] = (service, protocol)
         self.verifier = SigV4Verifier(credentials.get)
 
-    def handle(self, request: WireRequest) -> WireResponse:
-        """Answer one request on the calling thread; never raises."""
-        call = self.prepare(request)
-        return call if isinstance(call, WireResponse) else self.run(call)
-
     def run(self, call: Call) -> WireResponse:
         """Run a prepared call in a transaction of its own on the calling thread; never raises."""
         try:
