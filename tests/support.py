@@ -20,6 +20,27 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 PG_ADMIN_URL = os.environ.get("INCIDENTD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# The sample request of the CreateResponsePlan API reference (shared/seed/CreateResponsePlan.txt), verbatim.
+SEED_REQUEST: dict[str, Any] = {
+    "actions": [
+        {
+            "ssmAutomation": {
+                "documentName": "AWSIncidents-CriticalIncidentRunbookTemplate",
+                "documentVersion": "$DEFAULT",
+                "roleArn": "arn:aws:iam::111122223333:role/aws-service-role/ssm-incidents.amazonaws.com/"
+                "AWSServiceRoleForIncidentManager",
+                "targetAccount": "RESPONSE_PLAN_OWNER_ACCOUNT",
+            }
+        }
+    ],
+    "chatChannel": {"chatbotSns": ["arn:aws:sns:us-east-1:111122223333:Standard_User"]},
+    "displayName": "Example response plan",
+    "engagements": ["arn:aws:ssm-contacts:us-east-1:111122223333:contact/example"],
+    "incidentTemplate": {"impact": 5, "title": "example-incident"},
+    "name": "example-response",
+    "clientToken": "aa1b2cde-27e3-42ff-9cac-99380EXAMPLE",
+}
+
 ACCOUNTS = 5000  # every test takes fresh accounts; both database kinds share one counter
 
 

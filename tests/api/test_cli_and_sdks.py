@@ -12,32 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from support import Account, Server, wait_until
+from support import SEED_REQUEST, Account, Server, wait_until
 
 JS_DIR = Path(__file__).resolve().parent.parent / "js"
 REGION = "us-east-1"
-
-# The sample request of the CreateResponsePlan API reference, as a user would paste it into --cli-input-json.
-# https://docs.aws.amazon.com/incident-manager/latest/APIReference/API_CreateResponsePlan.html
-SAMPLE_RESPONSE_PLAN = {
-    "actions": [
-        {
-            "ssmAutomation": {
-                "documentName": "AWSIncidents-CriticalIncidentRunbookTemplate",
-                "documentVersion": "$DEFAULT",
-                "roleArn": "arn:aws:iam::111122223333:role/aws-service-role/ssm-incidents.amazonaws.com/"
-                "AWSServiceRoleForIncidentManager",
-                "targetAccount": "RESPONSE_PLAN_OWNER_ACCOUNT",
-            }
-        }
-    ],
-    "chatChannel": {"chatbotSns": ["arn:aws:sns:us-east-1:111122223333:Standard_User"]},
-    "displayName": "Example response plan",
-    "engagements": ["arn:aws:ssm-contacts:us-east-1:111122223333:contact/example"],
-    "incidentTemplate": {"impact": 5, "title": "example-incident"},
-    "name": "example-response",
-    "clientToken": "aa1b2cde-27e3-42ff-9cac-99380EXAMPLE",
-}
 
 
 def client_env(account: Account) -> dict[str, str]:
@@ -80,7 +58,7 @@ def test_the_aws_cli_runs_the_first_incident(server, account, tmp_path: Path):
     onboarded = aws(server, account, "create-replication-set", "--regions", json.dumps({REGION: {}}))["arn"]
     wait_until(lambda: replication_status(server, account, onboarded) == "ACTIVE", timeout=60)
     request = tmp_path / "response-plan.json"
-    request.write_text(json.dumps(SAMPLE_RESPONSE_PLAN))
+    request.write_text(json.dumps(SEED_REQUEST))
     plan_arn = aws(server, account, "create-response-plan", "--cli-input-json", f"file://{request}")["arn"]
     assert plan_arn == f"arn:aws:ssm-incidents::{account.account_id}:response-plan/example-response"
 
@@ -91,7 +69,7 @@ def test_the_aws_cli_runs_the_first_incident(server, account, tmp_path: Path):
 
     record = aws(server, account, "get-incident-record", "--arn", incident_arn)["incidentRecord"]
     assert (record["title"], record["impact"], record["status"]) == ("example-incident", 5, "OPEN")
-    assert record["chatChannel"] == SAMPLE_RESPONSE_PLAN["chatChannel"]
+    assert record["chatChannel"] == SEED_REQUEST["chatChannel"]
 
 
 def test_the_javascript_sdk_runs_the_first_incident(server, account, replication_set):

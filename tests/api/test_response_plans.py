@@ -8,28 +8,7 @@ from typing import Any
 
 import pytest
 
-from support import Server, refused, status_of
-
-# The sample request of the CreateResponsePlan API reference (shared/seed/CreateResponsePlan.txt), verbatim.
-SEED_REQUEST: dict[str, Any] = {
-    "actions": [
-        {
-            "ssmAutomation": {
-                "documentName": "AWSIncidents-CriticalIncidentRunbookTemplate",
-                "documentVersion": "$DEFAULT",
-                "roleArn": "arn:aws:iam::111122223333:role/aws-service-role/ssm-incidents.amazonaws.com/"
-                "AWSServiceRoleForIncidentManager",
-                "targetAccount": "RESPONSE_PLAN_OWNER_ACCOUNT",
-            }
-        }
-    ],
-    "chatChannel": {"chatbotSns": ["arn:aws:sns:us-east-1:111122223333:Standard_User"]},
-    "displayName": "Example response plan",
-    "engagements": ["arn:aws:ssm-contacts:us-east-1:111122223333:contact/example"],
-    "incidentTemplate": {"impact": 5, "title": "example-incident"},
-    "name": "example-response",
-    "clientToken": "aa1b2cde-27e3-42ff-9cac-99380EXAMPLE",
-}
+from support import SEED_REQUEST, Server, refused, status_of
 
 # A plan that uses every member GetResponsePlan returns.
 FULL_PLAN: dict[str, Any] = {
