@@ -125,12 +125,37 @@ def test_a_dead_workers_lease_is_taken_over_and_its_late_result_ignored(engine):
 
 def test_concurrent_workers_never_run_a_job_twice(engine):  # type: ignore[no-untyped-def]
     db, clock, _ = engine
-    for n in range(60):
-        _enqueue(db, "test.record", {"n": n}, START)
-    workers = [Worker(db, clock) for _ in range(4)]
+    with db.write() as conn:
+        queue.enqueue_many(conn, "111122223333", [("test.record", {"n": n}) for n in range(600)], START, START)
+    workers = [Worker(db, clock) for _ in range(6)]
     threads = [threading.Thread(target=w.run_once) for w in workers]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(payload["n"] for _, payload in ran) == list(range(60))
+    assert sorted(payload["n"] for _, payload in ran) == list(range(600))
+
+
+def test_concurrent_claims_never_lease_a_job_twice(engine):  # type: ignore[no-untyped-def]
+    # Many small claims side by side: on PostgreSQL a claim whose snapshot predates another's commit
+    # must re-check the row it locks, or it leases a job that is already running.
+    db, clock, _ = engine
+    with db.write() as conn:
+        queue.enqueue_many(conn, "111122223333", [("test.record", {"n": n}) for n in range(2000)], START, START)
+    leased: list[int] = []
+
+    def claim_until_empty(owner: str) -> None:
+        while True:
+            with db.write() as conn:
+                claimed = queue.claim(conn, owner, ["test.record"], START, 60_000, 1)
+            if not claimed:
+                return
+            leased.extend(job.id for job in claimed)
+
+    threads = [threading.Thread(target=claim_until_empty, args=(f"w{i}",)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(leased) == 2000
+    assert len(set(leased)) == 2000

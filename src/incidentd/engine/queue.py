@@ -58,13 +58,19 @@ def enqueue_many(
     )
 
 
+def _is_queued_and_due(kinds: list[str], now_ms: int) -> Any:
+    return sa.and_(t.c.state == QUEUED, t.c.kind.in_(kinds), t.c.run_at_ms <= now_ms)
+
+
+def _is_orphaned(kinds: list[str], now_ms: int) -> Any:
+    return sa.and_(t.c.state == RUNNING, t.c.kind.in_(kinds), t.c.lease_expires_ms < now_ms)
+
+
 def _due(kinds: Collection[str], now_ms: int) -> Any:
     """Ids and run times of due jobs: queued ones, and running ones whose worker's lease ran out."""
     kinds = list(kinds)
-    queued = sa.select(t.c.id, t.c.run_at_ms).where(t.c.state == QUEUED, t.c.kind.in_(kinds), t.c.run_at_ms <= now_ms)
-    orphaned = sa.select(t.c.id, t.c.run_at_ms).where(
-        t.c.state == RUNNING, t.c.kind.in_(kinds), t.c.lease_expires_ms < now_ms
-    )
+    queued = sa.select(t.c.id, t.c.run_at_ms).where(_is_queued_and_due(kinds, now_ms))
+    orphaned = sa.select(t.c.id, t.c.run_at_ms).where(_is_orphaned(kinds, now_ms))
     # Two range scans of the claim indexes instead of one OR that neither index could serve.
     return sa.union_all(queued, orphaned).subquery()
 
@@ -84,8 +90,16 @@ def claim(conn: Connection, owner: str, kinds: Collection[str], now_ms: int, lea
     due = _due(kinds, now_ms)
     candidates = sa.select(due.c.id).order_by(due.c.run_at_ms, due.c.id).limit(limit)
     if conn.dialect.name == "postgresql":
-        # Several workers claim side by side: each skips the rows another is claiming.
-        candidates = sa.select(t.c.id).where(t.c.id.in_(candidates.scalar_subquery())).with_for_update(skip_locked=True)
+        # Several workers claim side by side: each skips the rows another is claiming. The candidates come
+        # from this statement's snapshot, so a row another worker claimed and committed meanwhile looks due;
+        # stating the due condition on the locked row makes PostgreSQL re-check it on the row's newest version.
+        kinds = list(kinds)
+        still_due = sa.or_(_is_queued_and_due(kinds, now_ms), _is_orphaned(kinds, now_ms))
+        candidates = (
+            sa.select(t.c.id)
+            .where(t.c.id.in_(candidates.scalar_subquery()), still_due)
+            .with_for_update(skip_locked=True)
+        )
     statement = (
         sa.update(t)
         .where(t.c.id.in_(candidates.scalar_subquery()))
