@@ -1,0 +1,76 @@
+"""What a transport delivers, how it fails, and the interface every transport implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+CHANNEL_TYPES = ("EMAIL", "SMS", "VOICE")
+MAX_ERROR_TEXT = 1000
+
+
+@dataclass(frozen=True)
+class Message:
+    """One thing to deliver to one contact channel: a page or an activation code."""
+
+    channel_type: str  # "EMAIL" | "SMS" | "VOICE"
+    address: str  # email address or E.164 phone number
+    subject: str  # secure subject (email subject, read out by voice); for an activation, the channel's name
+    content: str  # secure content (email body, voice)
+    # SMS is the insecure channel, so it uses PublicSubject/PublicContent when given (aws-semantics §4.4).
+    public_subject: str | None
+    public_content: str | None
+    code: str  # the accept code of a page, or the activation code
+    reference: str  # page ARN or channel ARN: goes into headers/metadata for tracing
+    kind: str = "page"  # "page" or "activation"
+
+    @property
+    def is_activation(self) -> bool:
+        """Whether this carries an activation code rather than a page."""
+        return self.kind == "activation"
+
+    def code_line(self) -> str:
+        """The line that tells the reader which code this is."""
+        return f"{'Activation' if self.is_activation else 'Accept'} code: {self.code}"
+
+    def sms_subject_and_content(self) -> tuple[str, str]:
+        """The subject and content an SMS shows: the public ones where given."""
+        subject = self.public_subject if self.public_subject is not None else self.subject
+        content = self.public_content if self.public_content is not None else self.content
+        return subject, content
+
+
+def activation_message(channel_type: str, address: str, code: str, channel_arn: str, channel_name: str) -> Message:
+    """The message that sends a new contact channel its activation code (aws-semantics §4.3)."""
+    return Message(
+        channel_type=channel_type,
+        address=address,
+        subject=channel_name,
+        content=f"Use this code to activate the contact channel {channel_name} in Incident Manager.",
+        public_subject=None,
+        public_content=None,
+        code=code,
+        reference=channel_arn,
+        kind="activation",
+    )
+
+
+class DeliveryError(Exception):
+    """A delivery that did not go out; `permanent` when retrying can't help (bad address, rejected credentials)."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        # The text becomes an ERROR receipt's ReceiptInfo, which the model caps at 2048 characters.
+        super().__init__(message if len(message) <= MAX_ERROR_TEXT else message[: MAX_ERROR_TEXT - 1] + "…")
+        self.permanent = permanent
+
+
+class Transport(Protocol):
+    """Something that delivers a Message to one kind of contact channel."""
+
+    def send(self, message: Message) -> str:
+        """Deliver; the provider's message id (a receipt's ReceiptInfo). Raises DeliveryError."""
+        ...
+
+    def describe(self) -> str:
+        """A one-line description for logs, without secrets."""
+        ...
