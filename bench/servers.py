@@ -89,7 +89,9 @@ def start_hello(workdir: Path) -> Process:
     return Process("hello", command, port, workdir, dict(os.environ))
 
 
-def start_incidentd(workdir: Path, database_url: str, account: BenchAccount) -> Process:
+def start_incidentd(
+    workdir: Path, database_url: str, account: BenchAccount, extra_env: dict[str, str] | None = None
+) -> Process:
     """`incidentd serve` exactly as an operator runs it: embedded worker on, default durability."""
     port = free_port()
     config = workdir / "incidentd.toml"
@@ -98,6 +100,7 @@ def start_incidentd(workdir: Path, database_url: str, account: BenchAccount) -> 
     # A caller's environment must not quietly change what is measured (e.g. synchronous=OFF).
     for name in ("INCIDENTD_SQLITE_SYNCHRONOUS", "INCIDENTD_DATABASE_URL", "INCIDENTD_CONFIG"):
         env.pop(name, None)
+    env.update(extra_env or {})
     command = [
         sys.executable,
         "-m",

@@ -6,11 +6,12 @@ import argparse
 import gc
 import ipaddress
 import logging
+import os
 import signal
 import socket
 import sys
 
-from incidentd import config
+from incidentd import channels, config
 from incidentd.clock import SystemClock
 from incidentd.engine.worker import Worker
 from incidentd.store import migrate
@@ -59,7 +60,7 @@ def serve(args: argparse.Namespace) -> int:
     clock = SystemClock()
     wake = lambda: None  # noqa: E731
     if not args.no_worker:
-        worker = Worker(db, clock, settings)
+        worker = _worker(db, clock, settings)
         worker.start_thread()
         wake = worker.wake.set
     dispatcher = Dispatcher(settings, db, clock, credentials, on_write=wake)
@@ -80,12 +81,20 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(db: Database, clock: SystemClock, settings: config.Settings) -> Worker:
+    """A worker with the delivery transports the settings configure."""
+    transports = channels.transports_from_settings(os.environ, settings.raw)
+    for channel_type, transport in transports.items():
+        log.info("%s pages go through %s", channel_type, transport.describe())
+    return Worker(db, clock, settings, services={"transports": transports})
+
+
 def worker(args: argparse.Namespace) -> int:
     """Run only the job engine."""
     settings = _settings(args)
     db = Database(settings.database_url)
     migrate.upgrade(db)
-    engine = Worker(db, SystemClock(), settings)
+    engine = _worker(db, SystemClock(), settings)
 
     def stop(*_: object) -> None:
         engine.stop()
@@ -131,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except config.ConfigError as exc:
+    except (config.ConfigError, channels.ChannelConfigError) as exc:
         log.error("%s", exc)
         return 2
 

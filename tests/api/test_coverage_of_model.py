@@ -3,7 +3,7 @@
 from incidentd.api.registry import load_all
 from incidentd.protocol import model
 
-SERVED = [model.INCIDENTS]
+SERVED = [model.INCIDENTS, model.CONTACTS]
 
 
 def test_every_operation_of_every_served_service_has_a_handler():
@@ -24,3 +24,7 @@ def test_every_handler_serves_an_operation_of_the_model():
 
 def test_ssm_incidents_has_the_31_operations_the_issue_names():
     assert len(model.service_model(model.INCIDENTS).operation_names) == 31
+
+
+def test_ssm_contacts_has_the_39_operations_the_issue_names():
+    assert len(model.service_model(model.CONTACTS).operation_names) == 39

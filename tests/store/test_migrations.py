@@ -2,6 +2,7 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from incidentd.store import migrate
 from incidentd.store.db import Database
@@ -20,6 +21,7 @@ def test_running_migrations_again_changes_nothing(own_database):
     db = Database(own_database)
     migrate.upgrade(db)
     migrate.upgrade(db)
+    head = ScriptDirectory.from_config(migrate.alembic_config(db)).get_current_head()
     with db.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == head == "0002"
     db.dispose()

@@ -55,3 +55,33 @@ def replication_set(account: str, set_id: str) -> str:
 def caller(account: str, user: str) -> str:
     """The IAM identity incidentd reports as createdBy/lastModifiedBy for an access key's user."""
     return f"arn:{PARTITION}:iam::{account}:user/{user}"
+
+
+def contacts_arn(region: str, account: str, resource: str) -> str:
+    """An ssm-contacts ARN: unlike ssm-incidents, these carry the region (aws-semantics §2)."""
+    return f"arn:{PARTITION}:ssm-contacts:{region}:{account}:{resource}"
+
+
+def contact(region: str, account: str, alias: str) -> str:
+    """The ARN of a contact, escalation plan or on-call schedule."""
+    return contacts_arn(region, account, f"contact/{alias}")
+
+
+def contact_channel(region: str, account: str, alias: str, channel_id: str) -> str:
+    """The ARN of a contact channel (the wire spells it contact-channel, aws-semantics §2)."""
+    return contacts_arn(region, account, f"contact-channel/{alias}/{channel_id}")
+
+
+def engagement(region: str, account: str, alias: str, engagement_id: str) -> str:
+    """The ARN of an engagement, named after the contact that was engaged."""
+    return contacts_arn(region, account, f"engagement/{alias}/{engagement_id}")
+
+
+def page(region: str, account: str, alias: str, page_id: str) -> str:
+    """The ARN of a page, named after the personal contact that was paged."""
+    return contacts_arn(region, account, f"page/{alias}/{page_id}")
+
+
+def rotation(region: str, account: str, rotation_id: str) -> str:
+    """The ARN of an on-call rotation."""
+    return contacts_arn(region, account, f"rotation/{rotation_id}")

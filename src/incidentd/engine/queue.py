@@ -156,3 +156,11 @@ def pending(conn: Connection, account_id: str | None = None, kind: str | None = 
     if kind is not None:
         statement = statement.where(t.c.kind == kind)
     return [dict(row._mapping) for row in conn.execute(statement.order_by(t.c.run_at_ms, t.c.id))]
+
+
+def holds_lease(conn: Connection, job: Job) -> bool:
+    """Whether this job still runs under the given worker's lease; row-locks it until the transaction ends."""
+    # An UPDATE rather than a SELECT: the row lock keeps another worker from taking the job over between
+    # this check and the commit of the outcome it guards.
+    statement = sa.update(t).where(_owned(job)).values(lease_owner=job.lease_owner)
+    return conn.execute(statement).rowcount == 1

@@ -12,7 +12,7 @@ from typing import Any
 
 from incidentd.clock import Clock
 from incidentd.engine import queue
-from incidentd.engine.jobs import JOB_HANDLERS, JobContext, load_all
+from incidentd.engine.jobs import EFFECT_KINDS, JOB_HANDLERS, JobContext, LeaseLost, load_all
 from incidentd.store.db import Database
 
 log = logging.getLogger("incidentd.worker")
@@ -23,10 +23,6 @@ BATCH = 32
 WAKE_GAP_SECONDS = 0.02
 
 
-class LeaseLost(Exception):
-    """Another worker took the job over: this worker's outcome must not be recorded."""
-
-
 def backoff_ms(attempts: int) -> int:
     """Exponential back-off from 1 s, capped at 5 minutes."""
     return int(min(300_000, 1000 * 2 ** max(0, attempts - 1)))
@@ -35,10 +31,18 @@ def backoff_ms(attempts: int) -> int:
 class Worker:
     """Runs jobs of every registered kind until stopped."""
 
-    def __init__(self, db: Database, clock: Clock, settings: Any = None, poll_seconds: float = 0.5) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Any = None,
+        poll_seconds: float = 0.5,
+        services: dict[str, Any] | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.settings = settings
+        self.services = services if services is not None else {}
         self.poll_seconds = poll_seconds
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.handlers = load_all()
@@ -58,17 +62,19 @@ class Worker:
             for job in jobs:
                 self._run(job)
             ran += len(jobs)
-            if len(jobs) < BATCH:
-                return ran
+            # No early return on a short batch: the jobs just run may have queued follow-ups due now
+            # (a page's deliveries), and they should not wait for the next poll.
 
     def _run(self, job: queue.Job) -> None:
         handler = JOB_HANDLERS[job.kind]
         try:
-            with self.db.write() as conn:
-                now = self.clock.now_ms()
-                handler(JobContext(self.db, conn, job, now, self.settings))
-                if not queue.finish(conn, job, now):
-                    raise LeaseLost(job.id)
+            if job.kind in EFFECT_KINDS:
+                self._run_effect(handler, job)
+            else:
+                with self.db.write() as conn:
+                    ctx = JobContext(self.db, conn, job, self.clock.now_ms(), self.settings, self.services)
+                    handler(ctx)
+                    ctx.finish(conn)
         except LeaseLost:
             log.warning("job %s (%s) was taken over by another worker", job.id, job.kind)
         except Exception:
@@ -80,6 +86,13 @@ class Worker:
                     queue.fail(conn, job, error, now)
                 else:
                     queue.retry(conn, job, error, now + backoff_ms(job.attempts))
+
+    def _run_effect(self, handler: Any, job: queue.Job) -> None:
+        ctx = JobContext(self.db, None, job, self.clock.now_ms(), self.settings, self.services)
+        handler(ctx)
+        if not ctx.finished:
+            with self.db.write() as conn:
+                ctx.finish(conn)
 
     def run_forever(self) -> None:
         """Poll for due jobs until stop() is called; a request that enqueues work can wake it early."""

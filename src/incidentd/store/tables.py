@@ -144,3 +144,116 @@ jobs = sa.Table(
     sa.Index("ix_jobs_lease", "state", "kind", "lease_expires_ms"),
     sa.Index("ix_jobs_account", "account_id"),
 )
+
+# ssm-contacts. Contacts are regional (aws-semantics §4.1): the region is part of every ARN, and a contact's
+# alias is unique within its account and region.
+
+contacts = sa.Table(
+    "contacts",
+    metadata,
+    _account(),
+    sa.Column("arn", sa.String(2048), nullable=False),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("alias", sa.String(255), nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("doc", JsonText, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "arn"),
+    sa.UniqueConstraint("account_id", "region", "alias", name="uq_contacts_alias"),
+)
+
+contact_channels = sa.Table(
+    "contact_channels",
+    metadata,
+    _account(),
+    sa.Column("arn", sa.String(2048), nullable=False),
+    sa.Column("contact_arn", sa.String(2048), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("activation_code", sa.String(10)),
+    sa.Column("doc", JsonText, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "arn"),
+    sa.Index("ix_contact_channels_contact", "account_id", "contact_arn", "created_ms", "arn"),
+)
+
+contact_policies = sa.Table(
+    "contact_policies",
+    metadata,
+    _account(),
+    sa.Column("contact_arn", sa.String(2048), nullable=False),
+    sa.Column("policy", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "contact_arn"),
+)
+
+rotations = sa.Table(
+    "rotations",
+    metadata,
+    _account(),
+    sa.Column("arn", sa.String(2048), nullable=False),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("doc", JsonText, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "arn"),
+    sa.Index("ix_rotations_name", "account_id", "region", "name", "arn"),
+)
+
+rotation_overrides = sa.Table(
+    "rotation_overrides",
+    metadata,
+    _account(),
+    sa.Column("rotation_arn", sa.String(2048), nullable=False),
+    sa.Column("override_id", sa.String(39), nullable=False),
+    sa.Column("start_ms", sa.BigInteger, nullable=False),
+    sa.Column("end_ms", sa.BigInteger, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("doc", JsonText, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "rotation_arn", "override_id"),
+    sa.Index("ix_rotation_overrides_time", "account_id", "rotation_arn", "start_ms"),
+)
+
+engagements = sa.Table(
+    "engagements",
+    metadata,
+    _account(),
+    sa.Column("arn", sa.String(2048), nullable=False),
+    sa.Column("contact_arn", sa.String(2048), nullable=False),
+    sa.Column("incident_id", sa.String(1024)),
+    sa.Column("start_ms", sa.BigInteger, nullable=False),
+    sa.Column("stop_ms", sa.BigInteger),
+    sa.Column("doc", JsonText, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "arn"),
+    # ListEngagements: newest first, optionally of one incident.
+    sa.Index("ix_engagements_start", "account_id", "start_ms", "arn"),
+    sa.Index("ix_engagements_incident", "account_id", "incident_id", "start_ms"),
+)
+
+pages = sa.Table(
+    "pages",
+    metadata,
+    _account(),
+    sa.Column("arn", sa.String(2048), nullable=False),
+    sa.Column("engagement_arn", sa.String(2048), nullable=False),
+    sa.Column("contact_arn", sa.String(2048), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("sent_ms", sa.BigInteger),
+    sa.Column("delivery_ms", sa.BigInteger),
+    sa.Column("read_ms", sa.BigInteger),
+    sa.Column("accept_code", sa.String(10), nullable=False),
+    sa.Column("doc", JsonText, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "arn"),
+    sa.Index("ix_pages_engagement", "account_id", "engagement_arn", "created_ms", "arn"),
+    sa.Index("ix_pages_contact", "account_id", "contact_arn", "created_ms", "arn"),
+)
+
+page_receipts = sa.Table(
+    "page_receipts",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _account(),
+    sa.Column("page_arn", sa.String(2048), nullable=False),
+    sa.Column("receipt_ms", sa.BigInteger, nullable=False),
+    sa.Column("receipt_type", sa.String(16), nullable=False),
+    sa.Column("receipt_info", sa.String(2048)),
+    sa.Column("channel_arn", sa.String(2048)),
+    sa.Index("ix_page_receipts_page", "account_id", "page_arn", "id"),
+)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -12,31 +13,68 @@ from incidentd.engine import queue
 from incidentd.store.db import Database
 
 
+class LeaseLost(Exception):
+    """Another worker took the job over: this worker's outcome must not be recorded."""
+
+
 @dataclass
 class JobContext:
-    """One job being run, inside the transaction that will record its outcome."""
+    """One job being run: inside the transaction that records its outcome, or (for effects) beside it."""
 
     db: Database
-    conn: Connection
+    open_conn: Connection | None  # None for an effect job, which opens its own with transaction()
     job: queue.Job
     now_ms: int
     settings: Any = None
+    services: dict[str, Any] = field(default_factory=dict)
+    finished: bool = False
 
-    def enqueue(self, kind: str, payload: dict[str, Any], delay_ms: int = 0) -> None:
-        """Schedule a follow-up job in this job's transaction."""
-        queue.enqueue(self.conn, self.job.account_id, kind, payload, self.now_ms + delay_ms, self.now_ms)
+    @property
+    def conn(self) -> Connection:
+        """The transaction the job runs in (not for effect jobs)."""
+        if self.open_conn is None:
+            raise RuntimeError(f"{self.job.kind} is an effect job: open a transaction with ctx.transaction()")
+        return self.open_conn
+
+    def enqueue(self, kind: str, payload: dict[str, Any], delay_ms: int = 0, conn: Connection | None = None) -> None:
+        """Schedule a follow-up job in this job's transaction (or the given one)."""
+        target = conn if conn is not None else self.conn
+        queue.enqueue(target, self.job.account_id, kind, payload, self.now_ms + delay_ms, self.now_ms)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A short write transaction of an effect job; it commits only while this worker still holds the lease."""
+        with self.db.write() as conn:
+            # Lock the job's row first: from here to the commit no other worker can take it over.
+            if not queue.holds_lease(conn, self.job):
+                raise LeaseLost(self.job.id)
+            yield conn
+
+    def finish(self, conn: Connection) -> None:
+        """Mark the job done in the same transaction as its recorded outcome, so a crash can't split them."""
+        if not queue.finish(conn, self.job, self.now_ms):
+            raise LeaseLost(self.job.id)
+        self.finished = True
 
 
 JobHandler = Callable[[JobContext], None]
 
+
 JOB_HANDLERS: dict[str, JobHandler] = {}
+EFFECT_KINDS: set[str] = set()
 
 
-def job_kind(kind: str) -> Callable[[JobHandler], JobHandler]:
-    """Register the function that runs jobs of one kind."""
+def job_kind(kind: str, *, effect: bool = False) -> Callable[[JobHandler], JobHandler]:
+    """Register the function that runs jobs of one kind.
+
+    An effect job (a page, an e-mail) must not hold the database's write lock while it waits on a network
+    peer: it gets no connection and opens short ones with ctx.transaction(), finishing itself with ctx.finish().
+    """
 
     def register(handler: JobHandler) -> JobHandler:
         JOB_HANDLERS[kind] = handler
+        if effect:
+            EFFECT_KINDS.add(kind)
         return handler
 
     return register
@@ -44,6 +82,6 @@ def job_kind(kind: str) -> Callable[[JobHandler], JobHandler]:
 
 def load_all() -> dict[str, JobHandler]:
     """Import every job module so that the table is complete."""
-    from incidentd.engine.jobs import replication_set  # noqa: F401  (imports register the kinds)
+    from incidentd.engine.jobs import engage, paging, replication_set  # noqa: F401  (imports register the kinds)
 
     return JOB_HANDLERS

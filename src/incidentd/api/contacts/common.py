@@ -1,0 +1,145 @@
+"""Look-ups, errors and page tokens that several ssm-contacts handlers share."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+from incidentd.api.context import RequestContext
+from incidentd.domain import arns
+from incidentd.protocol.errors import ServiceError, validation_error
+from incidentd.store import channels, contacts, paging, rotations
+
+SERVICE = "ssm-contacts"
+DEFAULT_PAGE_SIZE = 50
+
+
+def not_found(resource_type: str, identifier: str, what: str) -> ServiceError:
+    """A ResourceNotFoundException with the members ssm-contacts requires (ResourceId, ResourceType)."""
+    return ServiceError(
+        "ResourceNotFoundException",
+        f"{what} {identifier} does not exist.",
+        ResourceId=identifier,
+        ResourceType=resource_type,
+    )
+
+
+def invalid(message: str) -> ServiceError:
+    """A ValidationException for a value the model admits but the service refuses."""
+    # AWS's own messages for such values read 'Invalid value provided - …' (aws-semantics §1.5).
+    return validation_error(f"Invalid value provided - {message}", Reason="FIELD_VALIDATION_FAILED")
+
+
+def own_arn(ctx: RequestContext, arn: str, resource_type: str) -> str | None:
+    """The resource part after 'type/' when the ARN is of the caller's account and region, else None."""
+    parsed = arns.parse(arn)
+    if parsed is None or parsed.service != SERVICE or parsed.account != ctx.account_id:
+        return None
+    if parsed.region != ctx.region:
+        return None
+    kind, _, rest = parsed.resource.partition("/")
+    return rest if kind == resource_type and rest else None
+
+
+def page_size(params: dict[str, Any]) -> int:
+    """MaxResults, where 0 or absent means the default (the model admits 0–1024)."""
+    return int(params.get("MaxResults") or DEFAULT_PAGE_SIZE)
+
+
+def read_token(params: dict[str, Any], length: int) -> list[Any] | None:
+    """The keyset position inside NextToken; ValidationException for a token this server did not issue."""
+    token = params.get("NextToken")
+    if not token:
+        return None
+    try:
+        return paging.decode(token, length)
+    except paging.BadToken:
+        raise validation_error("The NextToken is not valid.", Reason="FIELD_VALIDATION_FAILED") from None
+
+
+def paginate(
+    items: list[dict[str, Any]], key: Callable[[dict[str, Any]], list[Any]], params: dict[str, Any]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The page after NextToken's position in items sorted ascending by key, a list of two JSON scalars."""
+    position = read_token(params, 2)
+    if position is not None:
+        try:
+            items = [item for item in items if key(item) > position]
+        except TypeError:  # a forged token whose values don't compare with ours
+            raise validation_error("The NextToken is not valid.", Reason="FIELD_VALIDATION_FAILED") from None
+    limit = page_size(params)
+    page = items[:limit]
+    token = paging.encode(key(page[-1])) if len(items) > limit else None
+    return page, token
+
+
+# --- Resource look-ups shared by the contact, channel, rotation and tag handlers ---------------------------------
+
+
+def contact_arn_of(ctx: RequestContext, contact_id: str) -> str | None:
+    """The canonical ARN of a contact ARN of the caller's account and region, else None."""
+    alias = own_arn(ctx, contact_id, "contact")
+    return arns.contact(ctx.region, ctx.account_id, alias) if alias and "/" not in alias else None
+
+
+def channel_arn_of(ctx: RequestContext, channel_id: str) -> str | None:
+    """The canonical ARN of a contact-channel ARN of the caller's account and region, else None."""
+    rest = own_arn(ctx, channel_id, "contact-channel")
+    alias, _, channel = (rest or "").partition("/")
+    if not alias or not channel or "/" in channel:
+        return None
+    return arns.contact_channel(ctx.region, ctx.account_id, alias, channel)
+
+
+def rotation_arn_of(ctx: RequestContext, rotation_id: str) -> str | None:
+    """The canonical ARN of a rotation ARN of the caller's account and region, else None."""
+    rotation = own_arn(ctx, rotation_id, "rotation")
+    return arns.rotation(ctx.region, ctx.account_id, rotation) if rotation and "/" not in rotation else None
+
+
+def load_contact(ctx: RequestContext, contact_id: str) -> dict[str, Any]:
+    """The caller's contact, or ResourceNotFoundException (also for another account's or region's ARN)."""
+    arn = contact_arn_of(ctx, contact_id)
+    doc = contacts.get(ctx.conn, ctx.account_id, arn) if arn else None
+    if doc is None:
+        raise not_found("CONTACT", contact_id, "Contact")
+    return doc
+
+
+def load_channel(ctx: RequestContext, channel_id: str) -> channels.Channel:
+    """The caller's contact channel, or ResourceNotFoundException."""
+    arn = channel_arn_of(ctx, channel_id)
+    found = channels.get(ctx.conn, ctx.account_id, arn) if arn else None
+    if found is None:
+        raise not_found("CONTACT_CHANNEL", channel_id, "Contact channel")
+    return found
+
+
+def load_rotation(ctx: RequestContext, rotation_id: str) -> dict[str, Any]:
+    """The caller's rotation, or ResourceNotFoundException."""
+    arn = rotation_arn_of(ctx, rotation_id)
+    doc = rotations.get(ctx.conn, ctx.account_id, arn) if arn else None
+    if doc is None:
+        raise not_found("ROTATION", rotation_id, "Rotation")
+    return doc
+
+
+def read_position(params: dict[str, Any], *types: type) -> list[Any] | None:
+    """NextToken's keyset position, checked to hold values of the given types before they reach SQL."""
+    position = read_token(params, len(types))
+    if position is not None and not all(
+        isinstance(value, kind) and not isinstance(value, bool) for value, kind in zip(position, types, strict=True)
+    ):
+        raise validation_error("The NextToken is not valid.", Reason="FIELD_VALIDATION_FAILED")
+    return position
+
+
+def utc(seconds: float) -> datetime.datetime:
+    """An epoch-seconds wire timestamp as an aware UTC datetime, as domain.rotations takes them."""
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC)
+
+
+def epoch(moment: datetime.datetime) -> float:
+    """An aware datetime as epoch seconds."""
+    return moment.timestamp()

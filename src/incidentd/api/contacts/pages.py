@@ -1,0 +1,114 @@
+"""Pages: AcceptPage, DescribePage, the page lists, receipts and resolutions (aws-semantics §4.4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from incidentd.api.contacts.common import SERVICE, invalid, load_contact, not_found, own_arn, paginate
+from incidentd.api.contacts.engagements import load_engagement
+from incidentd.api.context import RequestContext
+from incidentd.api.registry import handles
+from incidentd.engine import escalation
+from incidentd.store import channels
+from incidentd.store import engagements as store
+
+_SUMMARY = ("PageArn", "EngagementArn", "ContactArn", "Sender", "IncidentId", "SentTime", "DeliveryTime", "ReadTime")
+
+
+def load_page(ctx: RequestContext, arn: str) -> dict[str, Any]:
+    """The caller's page with this ARN, or ResourceNotFoundException."""
+    found = store.get_page(ctx.conn, ctx.account_id, arn) if own_arn(ctx, arn, "page") else None
+    if found is None:
+        raise not_found("PAGE", arn, "Page")
+    return found
+
+
+def page_wire(page: dict[str, Any]) -> dict[str, Any]:
+    """A page as DescribePage shows it."""
+    wire: dict[str, Any] = {
+        "PageArn": page["arn"],
+        "EngagementArn": page["engagement_arn"],
+        "ContactArn": page["contact_arn"],
+    }
+    for name in escalation.MESSAGE_FIELDS:
+        if page.get(name) is not None:
+            wire[name] = page[name]
+    for column, member in (("sent_ms", "SentTime"), ("delivery_ms", "DeliveryTime"), ("read_ms", "ReadTime")):
+        if page[column] is not None:
+            wire[member] = page[column] / 1000
+    return wire
+
+
+@handles(SERVICE, "AcceptPage")
+def accept_page(ctx: RequestContext, params: dict[str, Any]) -> None:
+    """Acknowledge a page: READ stops its channels, and its engagement when the page is essential."""
+    page = load_page(ctx, params["PageId"])
+    # AcceptCodeValidation defaults to ENFORCE here: a wrong code must not silence a page (README, "Decisions").
+    if params.get("AcceptCodeValidation", "ENFORCE") == "ENFORCE" and params["AcceptCode"] != page["accept_code"]:
+        raise invalid("AcceptCode does not match the code sent with the page")
+    channel_arn = params.get("ContactChannelId")
+    if channel_arn is not None:
+        channel = channels.get(ctx.conn, ctx.account_id, channel_arn)
+        if channel is None or channel.doc["ContactArn"] != page["contact_arn"]:
+            raise not_found("CONTACT_CHANNEL", channel_arn, "Contact channel")
+    # A receipt's ReceiptInfo is the note when there is one, else the accept code (aws-semantics §4.4).
+    info = params.get("Note") or params["AcceptCode"]
+    escalation.accept(ctx.conn, ctx.account_id, page, params["AcceptType"], info, channel_arn, ctx.now_ms)
+
+
+@handles(SERVICE, "DescribePage")
+def describe_page(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """One page."""
+    return page_wire(load_page(ctx, params["PageId"]))
+
+
+@handles(SERVICE, "ListPagesByContact")
+def list_pages_by_contact(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """The pages a personal contact received, oldest first."""
+    contact = load_contact(ctx, params["ContactId"])
+    return _page_list(store.list_pages(ctx.conn, ctx.account_id, contact_arn=contact["ContactArn"]), params)
+
+
+@handles(SERVICE, "ListPagesByEngagement")
+def list_pages_by_engagement(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """The pages an engagement sent, oldest first."""
+    engagement = load_engagement(ctx, params["EngagementId"])
+    return _page_list(store.list_pages(ctx.conn, ctx.account_id, engagement_arn=engagement["arn"]), params)
+
+
+def _page_list(pages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+    page, token = paginate(pages, lambda p: [p["created_ms"], p["arn"]], params)
+    wires = [page_wire(p) for p in page]
+    result: dict[str, Any] = {"Pages": [{k: w[k] for k in _SUMMARY if k in w} for w in wires]}
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+@handles(SERVICE, "ListPageReceipts")
+def list_page_receipts(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """What happened to a page, in the order it happened (SENT, DELIVERED, READ, ERROR)."""
+    page = load_page(ctx, params["PageId"])
+    receipts = store.receipts(ctx.conn, ctx.account_id, page["arn"])
+    chosen, token = paginate(receipts, lambda r: [r["receipt_ms"], r["id"]], params)
+    result: dict[str, Any] = {"Receipts": [_receipt_wire(r) for r in chosen]}
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+def _receipt_wire(receipt: dict[str, Any]) -> dict[str, Any]:
+    wire = {"ReceiptType": receipt["receipt_type"], "ReceiptTime": receipt["receipt_ms"] / 1000}
+    if receipt["receipt_info"]:
+        wire["ReceiptInfo"] = receipt["receipt_info"]
+    if receipt["channel_arn"]:
+        wire["ContactChannelArn"] = receipt["channel_arn"]
+    return wire
+
+
+@handles(SERVICE, "ListPageResolutions")
+def list_page_resolutions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """How the page reached its contact: escalation plan, then on-call schedule, then the person."""
+    page = load_page(ctx, params["PageId"])
+    # One page's path has at most three steps: it always fits in one answer, so no NextToken.
+    return {"PageResolutions": page.get("Resolution", [])}

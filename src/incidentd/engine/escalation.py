@@ -1,0 +1,226 @@
+"""Engagements: who is paged, stage after stage, until someone essential acknowledges.
+
+An engagement of an escalation plan runs its stages in order, each DurationInMinutes after the one before. A stage
+pages its personal contacts and whoever the on-call schedules it names have on shift at that moment. A page is one
+personal contact's share of an engagement: it runs that contact's own engagement plan over its channels. Every
+step that waits is a job with a due time, written in the transaction that decided it, so a restart resumes the
+escalation where it stood. A READ acceptance of an essential page stops the engagement: later stages and
+channel steps find it stopped and do nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from incidentd.domain import arns
+from incidentd.domain import rotations as rules
+from incidentd.engine import queue
+from incidentd.store import channels, contacts, incidents, rotations, timeline
+from incidentd.store import engagements as store
+
+ENGAGEMENT_STAGE = "engagement.stage"
+PAGE_STAGE = "page.stage"
+DELIVER = "page.deliver"
+
+MESSAGE_FIELDS = ("Sender", "Subject", "Content", "PublicSubject", "PublicContent", "IncidentId")
+PAGED_EVENT = "SSM Contacts Page for Incident"
+ACKNOWLEDGED_EVENT = "SSM Contacts Page Acknowledgement for Incident"
+
+
+def new_code() -> str:
+    """A 6-digit accept code: what a responder types or replies to acknowledge."""
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def start(conn: Connection, account_id: str, contact: dict[str, Any], message: dict[str, Any], now_ms: int) -> str:
+    """Record an engagement of a contact and run its first stage now; the engagement's ARN."""
+    parsed = arns.parse(contact["ContactArn"])
+    region = parsed.region if parsed is not None else ""
+    arn = arns.engagement(region, account_id, contact["Alias"], str(uuid.uuid4()))
+    doc = {name: message[name] for name in MESSAGE_FIELDS if message.get(name) is not None}
+    store.add_engagement(conn, account_id, arn, contact["ContactArn"], now_ms, doc)
+    run_stage(conn, account_id, arn, 0, now_ms)
+    return arn
+
+
+def run_stage(conn: Connection, account_id: str, engagement_arn: str, stage: int, now_ms: int) -> None:
+    """Page the targets of one stage of an engagement and schedule the next stage."""
+    engagement = store.get_engagement(conn, account_id, engagement_arn)
+    if engagement is None or engagement["stop_ms"] is not None:
+        return
+    contact = contacts.get(conn, account_id, engagement["contact_arn"])
+    if contact is None:  # deleted since: "no longer reachable" (aws-semantics §4.2)
+        return
+    pager = _StagePager(conn, account_id, engagement, now_ms)
+    if contact["Type"] != "ESCALATION":  # a person or an on-call schedule engaged directly: one stage, essential
+        pager.reach(contact, True, [])
+        return
+    stages = contact.get("Plan", {}).get("Stages", [])
+    if stage >= len(stages):
+        return
+    path = [{"ContactArn": contact["ContactArn"], "Type": "ESCALATION", "StageIndex": stage}]
+    for target in stages[stage].get("Targets", []):
+        info = target.get("ContactTargetInfo") or {}
+        member = contacts.get(conn, account_id, info.get("ContactId", ""))
+        if member is not None:
+            pager.reach(member, bool(info.get("IsEssential")), path)
+    if stage + 1 < len(stages):
+        delay = int(stages[stage].get("DurationInMinutes", 0)) * 60_000
+        payload = {"engagementArn": engagement_arn, "stage": stage + 1}
+        queue.enqueue(conn, account_id, ENGAGEMENT_STAGE, payload, now_ms + delay, now_ms)
+
+
+def on_call_now(conn: Connection, account_id: str, schedule: dict[str, Any], now_ms: int) -> list[str]:
+    """The personal contacts an on-call schedule's rotations have on shift at this instant, in rotation order."""
+    at = _utc(now_ms)
+    found: list[str] = []
+    for rotation_arn in schedule.get("Plan", {}).get("RotationIds", []):
+        rotation = rotations.get(conn, account_id, rotation_arn)
+        if rotation is None:
+            continue
+        holders = rules.on_call(
+            rotation["ContactIds"],
+            _utc(round(rotation["StartTime"] * 1000)),
+            rotation["TimeZoneId"],
+            rotation["Recurrence"],
+            rotations.overrides_in_force(conn, account_id, rotation_arn, now_ms, now_ms + 1),
+            at,
+        )
+        found.extend(arn for arn in holders if arn not in found)
+    return found
+
+
+@dataclass
+class _StagePager:
+    """Creates the pages of one stage of one engagement, each person at most once."""
+
+    conn: Connection
+    account_id: str
+    engagement: dict[str, Any]
+    now_ms: int
+    paged: set[str] = field(default_factory=set)
+
+    def reach(self, contact: dict[str, Any], essential: bool, path: list[dict[str, Any]]) -> None:
+        """Page a personal contact, or whoever an on-call schedule has on shift now."""
+        if contact["Type"] == "PERSONAL":
+            self.page(contact, essential, path)
+        elif contact["Type"] == "ONCALL_SCHEDULE":
+            step = [*path, {"ContactArn": contact["ContactArn"], "Type": "ONCALL_SCHEDULE"}]
+            for person_arn in on_call_now(self.conn, self.account_id, contact, self.now_ms):
+                person = contacts.get(self.conn, self.account_id, person_arn)
+                if person is not None and person["Type"] == "PERSONAL":
+                    self.page(person, essential, step)
+
+    def page(self, person: dict[str, Any], essential: bool, path: list[dict[str, Any]]) -> None:
+        """Create one page of a personal contact and run the first stage of its engagement plan."""
+        person_arn = person["ContactArn"]
+        if person_arn in self.paged:  # reached twice in one stage (directly and through a schedule): one page
+            return
+        self.paged.add(person_arn)
+        parsed = arns.parse(person_arn)
+        region = parsed.region if parsed is not None else ""
+        arn = arns.page(region, self.account_id, person["Alias"], str(uuid.uuid4()))
+        doc = {name: self.engagement[name] for name in MESSAGE_FIELDS if self.engagement.get(name) is not None}
+        doc["Essential"] = essential
+        doc["Resolution"] = [*path, {"ContactArn": person_arn, "Type": "PERSONAL"}]
+        engagement_arn = self.engagement["arn"]
+        store.add_page(self.conn, self.account_id, arn, engagement_arn, person_arn, self.now_ms, new_code(), doc)
+        incident_event(self.conn, self.account_id, self.engagement, PAGED_EVENT, person_arn, self.now_ms)
+        run_page_stage(self.conn, self.account_id, arn, 0, self.now_ms)
+
+
+def run_page_stage(conn: Connection, account_id: str, page_arn: str, stage: int, now_ms: int) -> None:
+    """Queue the deliveries of one stage of a page's engagement plan and schedule its next stage."""
+    page = store.get_page(conn, account_id, page_arn)
+    if page is None or page["read_ms"] is not None:
+        return
+    engagement = store.get_engagement(conn, account_id, page["engagement_arn"])
+    person = contacts.get(conn, account_id, page["contact_arn"])
+    if engagement is None or engagement["stop_ms"] is not None or person is None:
+        return
+    stages = person.get("Plan", {}).get("Stages", [])
+    if not stages:
+        # A contact without an engagement plan (Terraform creates every contact with Stages: []) would
+        # otherwise never be reached: page all of its channels at once. Unactivated ones are skipped on delivery.
+        if stage == 0:
+            for channel in channels.of_contact(conn, account_id, person["ContactArn"]):
+                _deliver_later(conn, account_id, page_arn, channel.doc["ContactChannelArn"], None, now_ms)
+        return
+    if stage >= len(stages):
+        return
+    for target in stages[stage].get("Targets", []):
+        info = target.get("ChannelTargetInfo")
+        if info and info.get("ContactChannelId"):
+            _deliver_later(
+                conn, account_id, page_arn, info["ContactChannelId"], info.get("RetryIntervalInMinutes"), now_ms
+            )
+    if stage + 1 < len(stages):
+        delay = int(stages[stage].get("DurationInMinutes", 0)) * 60_000
+        queue.enqueue(conn, account_id, PAGE_STAGE, {"pageArn": page_arn, "stage": stage + 1}, now_ms + delay, now_ms)
+
+
+def _deliver_later(
+    conn: Connection, account_id: str, page_arn: str, channel_arn: str, retry_minutes: int | None, now_ms: int
+) -> None:
+    payload = {"pageArn": page_arn, "channelArn": channel_arn, "attempt": 1, "retryMinutes": retry_minutes}
+    queue.enqueue(conn, account_id, DELIVER, payload, now_ms, now_ms)
+
+
+def accept(
+    conn: Connection,
+    account_id: str,
+    page: dict[str, Any],
+    accept_type: str,
+    info: str,
+    channel_arn: str | None,
+    now_ms: int,
+) -> None:
+    """Record an acceptance; a READ of an essential page ends its engagement."""
+    column = "read_ms" if accept_type == "READ" else "delivery_ms"
+    store.mark_page(conn, account_id, page["arn"], column, now_ms)
+    store.add_receipt(conn, account_id, page["arn"], accept_type, now_ms, info, channel_arn)
+    if accept_type != "READ":
+        return
+    engagement = store.get_engagement(conn, account_id, page["engagement_arn"])
+    if engagement is None:
+        return
+    if page.get("Essential", True):
+        store.stop_engagement(conn, account_id, engagement["arn"], now_ms, None)
+    incident_event(conn, account_id, engagement, ACKNOWLEDGED_EVENT, page["contact_arn"], now_ms)
+
+
+def incident_event(
+    conn: Connection, account_id: str, engagement: dict[str, Any], event_type: str, contact_arn: str, now_ms: int
+) -> None:
+    """Put a page or an acknowledgement on the timeline of the incident that started the engagement, if any."""
+    incident_arn = engagement.get("IncidentId") or ""
+    parsed = arns.parse(incident_arn)
+    if parsed is None or parsed.service != "ssm-incidents" or parsed.account != account_id:
+        return
+    if incidents.get(conn, account_id, incident_arn) is None:  # deleted since the engagement started
+        return
+    data = {"contactArn": contact_arn, "engagementArn": engagement["arn"]}
+    timeline.insert(
+        conn,
+        account_id,
+        {
+            "incidentRecordArn": incident_arn,
+            "eventId": str(uuid.uuid4()),
+            "eventTime": now_ms / 1000,
+            "eventUpdatedTime": now_ms / 1000,
+            "eventType": event_type,
+            "eventData": json.dumps(data, separators=(",", ":")),
+            "eventReferences": [{"resource": incident_arn}],
+        },
+    )
+
+
+def _utc(ms: int) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC)

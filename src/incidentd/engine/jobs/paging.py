@@ -1,0 +1,124 @@
+"""The paging jobs: escalation stages, engagement-plan stages, deliveries and activation codes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from incidentd.channels import DeliveryError, Message, activation_message
+from incidentd.engine import escalation
+from incidentd.engine.jobs import JobContext, job_kind
+from incidentd.store import channels
+from incidentd.store import engagements as store
+
+log = logging.getLogger("incidentd.paging")
+
+SEND_ACTIVATION_CODE = "contacts.send_activation_code"
+DEFAULT_RETRY_MINUTES = 1  # RetryIntervalInMinutes absent or 0: a failed page is still tried again
+MAX_DELIVERY_ATTEMPTS = 60  # with the default interval, an hour of provider outage before a page gives up
+MAX_ACTIVATION_ATTEMPTS = 10
+
+
+@job_kind(escalation.ENGAGEMENT_STAGE)
+def engagement_stage(ctx: JobContext) -> None:
+    """The next stage of an escalation plan, unless the engagement stopped meanwhile."""
+    payload = ctx.job.payload
+    escalation.run_stage(ctx.conn, ctx.job.account_id, payload["engagementArn"], payload["stage"], ctx.now_ms)
+
+
+@job_kind(escalation.PAGE_STAGE)
+def page_stage(ctx: JobContext) -> None:
+    """The next stage of a personal contact's engagement plan, unless the page was read or its engagement stopped."""
+    payload = ctx.job.payload
+    escalation.run_page_stage(ctx.conn, ctx.job.account_id, payload["pageArn"], payload["stage"], ctx.now_ms)
+
+
+@job_kind(escalation.DELIVER, effect=True)
+def deliver(ctx: JobContext) -> None:
+    """Send one page to one channel; a failure is a receipt and, unless permanent, a later attempt."""
+    account = ctx.job.account_id
+    payload = ctx.job.payload
+    with ctx.transaction() as conn:
+        message = _page_message(conn, account, payload["pageArn"], payload["channelArn"])
+        if message is None:
+            ctx.finish(conn)
+            return
+    try:
+        provider_id = _transport(ctx, message.channel_type).send(message)
+    except DeliveryError as error:
+        with ctx.transaction() as conn:
+            store.add_receipt(conn, account, payload["pageArn"], "ERROR", ctx.now_ms, str(error), payload["channelArn"])
+            attempt = int(payload["attempt"])
+            if not error.permanent and attempt < MAX_DELIVERY_ATTEMPTS:
+                delay = int(payload.get("retryMinutes") or DEFAULT_RETRY_MINUTES) * 60_000
+                ctx.enqueue(escalation.DELIVER, dict(payload, attempt=attempt + 1), delay, conn=conn)
+            ctx.finish(conn)
+        log.warning(
+            "page %s to %s failed (attempt %s): %s",
+            payload["pageArn"],
+            payload["channelArn"],
+            payload["attempt"],
+            error,
+        )
+        return
+    with ctx.transaction() as conn:
+        store.add_receipt(conn, account, payload["pageArn"], "SENT", ctx.now_ms, provider_id, payload["channelArn"])
+        store.mark_page(conn, account, payload["pageArn"], "sent_ms", ctx.now_ms)
+        ctx.finish(conn)
+
+
+def _page_message(conn: Any, account: str, page_arn: str, channel_arn: str) -> Message | None:
+    """What to send for a page on a channel; None when it must not be sent any more."""
+    page = store.get_page(conn, account, page_arn)
+    if page is None or page["read_ms"] is not None:
+        return None
+    engagement = store.get_engagement(conn, account, page["engagement_arn"])
+    if engagement is None or engagement["stop_ms"] is not None:
+        return None
+    channel = channels.get(conn, account, channel_arn)
+    # A deleted channel's stage is ignored (model); one not activated is never paged (aws-semantics §4.3).
+    if channel is None or channel.doc["ContactArn"] != page["contact_arn"]:
+        return None
+    if channel.doc.get("ActivationStatus") != "ACTIVATED":
+        return None
+    return Message(
+        channel_type=channel.doc["Type"],
+        address=channel.doc["DeliveryAddress"]["SimpleAddress"],
+        subject=page["Subject"],
+        content=page["Content"],
+        public_subject=page.get("PublicSubject"),
+        public_content=page.get("PublicContent"),
+        code=page["accept_code"],
+        reference=page_arn,
+    )
+
+
+@job_kind(SEND_ACTIVATION_CODE, effect=True)
+def send_activation_code(ctx: JobContext) -> None:
+    """Send a channel its activation code, through the channel itself."""
+    account = ctx.job.account_id
+    payload = ctx.job.payload
+    with ctx.transaction() as conn:
+        channel = channels.get(conn, account, payload["channelArn"])
+        if channel is None or not channel.activation_code:  # deleted, or activated meanwhile
+            ctx.finish(conn)
+            return
+    doc = channel.doc
+    address = doc["DeliveryAddress"]["SimpleAddress"]
+    message = activation_message(doc["Type"], address, channel.activation_code, doc["ContactChannelArn"], doc["Name"])
+    try:
+        _transport(ctx, message.channel_type).send(message)
+    except DeliveryError as error:
+        attempt = int(payload.get("attempt", 1))
+        log.warning("activation code for %s failed (attempt %s): %s", doc["ContactChannelArn"], attempt, error)
+        with ctx.transaction() as conn:
+            if not error.permanent and attempt < MAX_ACTIVATION_ATTEMPTS:
+                ctx.enqueue(SEND_ACTIVATION_CODE, dict(payload, attempt=attempt + 1), 60_000, conn=conn)
+            ctx.finish(conn)
+
+
+def _transport(ctx: JobContext, channel_type: str) -> Any:
+    transports = ctx.services.get("transports")
+    if transports is None:
+        raise DeliveryError("this worker has no delivery transports configured")
+    return transports[channel_type]

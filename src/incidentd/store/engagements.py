@@ -1,0 +1,177 @@
+"""Engagements, their pages and the pages' receipts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from incidentd.store.prepared import Prepared
+from incidentd.store.tables import engagements as e
+from incidentd.store.tables import page_receipts as r
+from incidentd.store.tables import pages as p
+
+_INSERT_ENGAGEMENT = Prepared(sa.insert(e))
+_INSERT_PAGE = Prepared(sa.insert(p))
+_INSERT_RECEIPT = Prepared(sa.insert(r))
+
+
+def _engagement(row: Row[Any]) -> dict[str, Any]:
+    return dict(row.doc, arn=row.arn, contact_arn=row.contact_arn, start_ms=row.start_ms, stop_ms=row.stop_ms)
+
+
+def _page(row: Row[Any]) -> dict[str, Any]:
+    return dict(
+        row.doc,
+        arn=row.arn,
+        engagement_arn=row.engagement_arn,
+        contact_arn=row.contact_arn,
+        created_ms=row.created_ms,
+        sent_ms=row.sent_ms,
+        delivery_ms=row.delivery_ms,
+        read_ms=row.read_ms,
+        accept_code=row.accept_code,
+    )
+
+
+def add_engagement(
+    conn: Connection, account_id: str, arn: str, contact_arn: str, start_ms: int, doc: dict[str, Any]
+) -> None:
+    """Record a new engagement."""
+    _INSERT_ENGAGEMENT.run(
+        conn,
+        {
+            "account_id": account_id,
+            "arn": arn,
+            "contact_arn": contact_arn,
+            "incident_id": doc.get("IncidentId"),
+            "start_ms": start_ms,
+            "stop_ms": None,
+            "doc": doc,
+        },
+    )
+
+
+def get_engagement(conn: Connection, account_id: str, arn: str) -> dict[str, Any] | None:
+    """One engagement, or None."""
+    row = conn.execute(sa.select(e).where(e.c.account_id == account_id, e.c.arn == arn)).first()
+    return _engagement(row) if row is not None else None
+
+
+def stop_engagement(conn: Connection, account_id: str, arn: str, stop_ms: int, reason: str | None) -> bool:
+    """Stop an engagement that is running; False when it had already stopped."""
+    statement = sa.update(e).where(e.c.account_id == account_id, e.c.arn == arn, e.c.stop_ms.is_(None))
+    if conn.execute(statement.values(stop_ms=stop_ms)).rowcount != 1:
+        return False
+    if reason is not None:
+        doc = conn.execute(sa.select(e.c.doc).where(e.c.account_id == account_id, e.c.arn == arn)).scalar_one()
+        conn.execute(
+            sa.update(e).where(e.c.account_id == account_id, e.c.arn == arn).values(doc=dict(doc, StopReason=reason))
+        )
+    return True
+
+
+def list_engagements(
+    conn: Connection,
+    account_id: str,
+    incident_id: str | None,
+    start_range: tuple[int | None, int | None],
+    after: tuple[int, str] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Engagements newest first, optionally of one incident and started within a time range."""
+    query = sa.select(e).where(e.c.account_id == account_id)
+    if incident_id is not None:
+        query = query.where(e.c.incident_id == incident_id)
+    low, high = start_range
+    if low is not None:
+        query = query.where(e.c.start_ms >= low)
+    if high is not None:
+        query = query.where(e.c.start_ms <= high)
+    if after is not None:
+        query = query.where(sa.tuple_(e.c.start_ms, e.c.arn) < sa.tuple_(*after))
+    query = query.order_by(e.c.start_ms.desc(), e.c.arn.desc()).limit(limit)
+    return [_engagement(row) for row in conn.execute(query)]
+
+
+def add_page(
+    conn: Connection,
+    account_id: str,
+    arn: str,
+    engagement_arn: str,
+    contact_arn: str,
+    created_ms: int,
+    accept_code: str,
+    doc: dict[str, Any],
+) -> None:
+    """Record a page of one personal contact."""
+    _INSERT_PAGE.run(
+        conn,
+        {
+            "account_id": account_id,
+            "arn": arn,
+            "engagement_arn": engagement_arn,
+            "contact_arn": contact_arn,
+            "created_ms": created_ms,
+            "sent_ms": None,
+            "delivery_ms": None,
+            "read_ms": None,
+            "accept_code": accept_code,
+            "doc": doc,
+        },
+    )
+
+
+def get_page(conn: Connection, account_id: str, arn: str) -> dict[str, Any] | None:
+    """One page, or None."""
+    row = conn.execute(sa.select(p).where(p.c.account_id == account_id, p.c.arn == arn)).first()
+    return _page(row) if row is not None else None
+
+
+def mark_page(conn: Connection, account_id: str, arn: str, column: str, at_ms: int) -> None:
+    """Set the page's sent_ms, delivery_ms or read_ms, keeping the first time it happened."""
+    target = p.c[column]
+    statement = sa.update(p).where(p.c.account_id == account_id, p.c.arn == arn, target.is_(None))
+    conn.execute(statement.values({column: at_ms}))
+
+
+def list_pages(
+    conn: Connection, account_id: str, *, engagement_arn: str | None = None, contact_arn: str | None = None
+) -> list[dict[str, Any]]:
+    """Pages of an engagement or of a personal contact, oldest first."""
+    query = sa.select(p).where(p.c.account_id == account_id)
+    if engagement_arn is not None:
+        query = query.where(p.c.engagement_arn == engagement_arn)
+    if contact_arn is not None:
+        query = query.where(p.c.contact_arn == contact_arn)
+    return [_page(row) for row in conn.execute(query.order_by(p.c.created_ms, p.c.arn))]
+
+
+def add_receipt(
+    conn: Connection,
+    account_id: str,
+    page_arn: str,
+    receipt_type: str,
+    at_ms: int,
+    info: str | None = None,
+    channel_arn: str | None = None,
+) -> None:
+    """Record what happened to a page: SENT, DELIVERED, READ, ERROR or STOP."""
+    _INSERT_RECEIPT.run(
+        conn,
+        {
+            "account_id": account_id,
+            "page_arn": page_arn,
+            "receipt_ms": at_ms,
+            "receipt_type": receipt_type,
+            "receipt_info": info[:2048] if info else info,
+            "channel_arn": channel_arn,
+        },
+    )
+
+
+def receipts(conn: Connection, account_id: str, page_arn: str) -> list[dict[str, Any]]:
+    """A page's receipts in the order they happened."""
+    query = sa.select(r).where(r.c.account_id == account_id, r.c.page_arn == page_arn).order_by(r.c.id)
+    return [dict(row._mapping) for row in conn.execute(query)]
