@@ -154,6 +154,9 @@ def test_stop_engagement_stops_later_stages(h: Harness) -> None:
     h.call("StopEngagement", EngagementId=engagement, Reason="false alarm")
     h.run(minutes=10)
     assert h.pages_to(h.email) == ["alice@example.com"]
+    (page,) = _pages(h, engagement)
+    receipts = h.call("ListPageReceipts", PageId=page["PageArn"])["Receipts"]
+    assert [(r["ReceiptType"], r.get("ReceiptInfo")) for r in receipts][-1] == ("STOP", "stopped: false alarm")
     assert h.call("DescribeEngagement", EngagementId=engagement)["StopTime"] * 1000 == START_MS
 
 

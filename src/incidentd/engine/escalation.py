@@ -192,8 +192,19 @@ def accept(
     if engagement is None:
         return
     if page.get("Essential", True):
-        store.stop_engagement(conn, account_id, engagement["arn"], now_ms, None)
+        stop(conn, account_id, engagement["arn"], now_ms, None, f"acknowledged by {page['contact_arn']}")
     incident_event(conn, account_id, engagement, ACKNOWLEDGED_EVENT, page["contact_arn"], now_ms)
+
+
+def stop(
+    conn: Connection, account_id: str, engagement_arn: str, now_ms: int, reason: str | None, receipt_info: str
+) -> None:
+    """End an engagement: a STOP receipt on each page nobody has read, and no stage or retry runs after it."""
+    if not store.stop_engagement(conn, account_id, engagement_arn, now_ms, reason):
+        return  # already stopped: nothing changes
+    for page in store.list_pages(conn, account_id, engagement_arn=engagement_arn):
+        if page["read_ms"] is None:
+            store.add_receipt(conn, account_id, page["arn"], "STOP", now_ms, receipt_info)
 
 
 def incident_event(

@@ -47,7 +47,9 @@ def stop_engagement(ctx: RequestContext, params: dict[str, Any]) -> None:
     """Stop paging: later stages and retries find the engagement stopped and do nothing."""
     engagement = load_engagement(ctx, params["EngagementId"])
     # Stopping a stopped engagement changes nothing and is not an error: the caller's intent already holds.
-    store.stop_engagement(ctx.conn, ctx.account_id, engagement["arn"], ctx.now_ms, params.get("Reason"))
+    reason = params.get("Reason")
+    info = f"stopped: {reason}" if reason else "stopped"
+    escalation.stop(ctx.conn, ctx.account_id, engagement["arn"], ctx.now_ms, reason, info)
 
 
 @handles(SERVICE, "DescribeEngagement")
