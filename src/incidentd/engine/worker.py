@@ -8,6 +8,7 @@ import socket
 import threading
 import traceback
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from incidentd.clock import Clock
@@ -20,6 +21,7 @@ log = logging.getLogger("incidentd.worker")
 LEASE_MS = 60_000
 MAX_ATTEMPTS = 25
 BATCH = 32
+EFFECT_THREADS = 8
 WAKE_GAP_SECONDS = 0.02
 
 
@@ -48,22 +50,69 @@ class Worker:
         self.handlers = load_all()
         self.wake = threading.Event()
         self._stop = threading.Event()
+        # Effects (pages, mails) wait on the network, so several run at once, each in its own thread.
+        self._effects = ThreadPoolExecutor(EFFECT_THREADS, thread_name_prefix="incidentd-effect")
+        self._effects_in_flight = 0
+        self._effects_idle = threading.Condition()
 
     def run_once(self) -> int:
-        """Claim and run every job due now; the number run."""
+        """Run every job due now, effects included, and what they make due now; the number run."""
+        total = 0
+        while True:
+            ran = self._pass()
+            self._drain()
+            total += ran
+            if ran == 0:
+                return total
+
+    def _pass(self) -> int:
+        """Claim and start due jobs until none is left to claim; effects keep running in their threads."""
         ran = 0
         while True:
             now = self.clock.now_ms()
+            kinds, limit = self._claimable()
             with self.db.read() as conn:
-                if not queue.any_due(conn, self.handlers, now):
+                if not queue.any_due(conn, kinds, now):
                     return ran
             with self.db.write() as conn:
-                jobs = queue.claim(conn, self.owner, list(self.handlers), now, LEASE_MS, BATCH)
+                jobs = queue.claim(conn, self.owner, kinds, now, LEASE_MS, limit)
             for job in jobs:
-                self._run(job)
+                if job.kind in EFFECT_KINDS:
+                    self._start_effect(job)
+                else:
+                    self._run(job)
             ran += len(jobs)
             # No early return on a short batch: the jobs just run may have queued follow-ups due now
             # (a page's deliveries), and they should not wait for the next poll.
+
+    def _claimable(self) -> tuple[list[str], int]:
+        """The kinds this pass may claim, and how many: effects only while a thread is free to run them."""
+        with self._effects_idle:
+            free = EFFECT_THREADS - self._effects_in_flight
+        if free <= 0:
+            # A claimed job's lease runs while it waits; claiming effects no thread can start soon would let
+            # leases expire and another worker send the same page again.
+            return [kind for kind in self.handlers if kind not in EFFECT_KINDS], BATCH
+        return list(self.handlers), min(BATCH, free)
+
+    def _start_effect(self, job: queue.Job) -> None:
+        with self._effects_idle:
+            self._effects_in_flight += 1
+        self._effects.submit(self._effect_thread, job)
+
+    def _effect_thread(self, job: queue.Job) -> None:
+        try:
+            self._run(job)
+        finally:
+            with self._effects_idle:
+                self._effects_in_flight -= 1
+                self._effects_idle.notify_all()
+            self.wake.set()  # a thread is free again: effects waiting to be claimed can go
+
+    def _drain(self) -> None:
+        """Wait until no effect is running."""
+        with self._effects_idle:
+            self._effects_idle.wait_for(lambda: self._effects_in_flight == 0)
 
     def _run(self, job: queue.Job) -> None:
         handler = JOB_HANDLERS[job.kind]
@@ -98,7 +147,7 @@ class Worker:
         """Poll for due jobs until stop() is called; a request that enqueues work can wake it early."""
         while not self._stop.is_set():
             try:
-                self.run_once()
+                self._pass()
             except Exception:
                 log.exception("worker loop error; retrying")
             self.wake.wait(self.poll_seconds)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,10 @@ class JobContext:
         """Schedule a follow-up job in this job's transaction (or the given one)."""
         target = conn if conn is not None else self.conn
         queue.enqueue(target, self.job.account_id, kind, payload, self.now_ms + delay_ms, self.now_ms)
+
+    def read(self) -> AbstractContextManager[Connection]:
+        """A read snapshot: for what an effect job looks up before it acts, without taking the write lock."""
+        return self.db.read()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -38,11 +38,10 @@ def deliver(ctx: JobContext) -> None:
     """Send one page to one channel; a failure is a receipt and, unless permanent, a later attempt."""
     account = ctx.job.account_id
     payload = ctx.job.payload
-    with ctx.transaction() as conn:
+    with ctx.read() as conn:
         message = _page_message(conn, account, payload["pageArn"], payload["channelArn"])
-        if message is None:
-            ctx.finish(conn)
-            return
+    if message is None:
+        return  # read, stopped, deleted or not activated: the worker marks the job done
     try:
         provider_id = _transport(ctx, message.channel_type).send(message)
     except DeliveryError as error:
@@ -98,11 +97,10 @@ def send_activation_code(ctx: JobContext) -> None:
     """Send a channel its activation code, through the channel itself."""
     account = ctx.job.account_id
     payload = ctx.job.payload
-    with ctx.transaction() as conn:
+    with ctx.read() as conn:
         channel = channels.get(conn, account, payload["channelArn"])
-        if channel is None or not channel.activation_code:  # deleted, or activated meanwhile
-            ctx.finish(conn)
-            return
+    if channel is None or not channel.activation_code:  # deleted, or activated meanwhile
+        return
     doc = channel.doc
     address = doc["DeliveryAddress"]["SimpleAddress"]
     message = activation_message(doc["Type"], address, channel.activation_code, doc["ContactChannelArn"], doc["Name"])
