@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import address_of, onboard, person_with_email
+from paging_support import address_of, onboard, person_with_email
+
 from incidentd.engine import queue
 from incidentd.store.db import Database
 from mailsink import MailSink

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from paging_support import address_of, mailing_server, onboard, person_with_email
 
-from conftest import address_of, mailing_server, onboard, person_with_email
 from mailsink import MailSink
 from support import Account, wait_until
 

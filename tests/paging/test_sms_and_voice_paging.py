@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from paging_support import PAGING_CONFIG, onboard
 
-from conftest import PAGING_CONFIG, onboard
 from incidentd.engine import queue
 from incidentd.store.db import Database
 from support import Account, Server, refused, wait_until
@@ -50,6 +50,7 @@ def phone_of(account: Account, n: int = 0) -> str:
 
 
 def contacts_of(server: Server, account: Account):  # type: ignore[no-untyped-def]
+    """The ssm-contacts client of the account, onboarded: its replication set is ACTIVE."""
     onboard(server, account)
     return server.client(account, "ssm-contacts")
 

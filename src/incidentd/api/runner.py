@@ -40,9 +40,14 @@ def run(operation: Operation, op_model: OperationModel, ctx: RequestContext, par
         earlier = idempotency.previous(ctx.conn, ctx.account_id, operation.name, token)
         if earlier is not None and earlier[0] == request_hash:
             return earlier[1] or {}
+        # ssm-contacts' ConflictException requires ResourceId and ResourceType; the resource here is the token.
+        members = (
+            {"ResourceId": token, "ResourceType": "IDEMPOTENCY_TOKEN"} if operation.service == "ssm-contacts" else {}
+        )
         raise ServiceError(
             "ConflictException",
             f"The client token '{token}' was already used with different parameters.",
+            **members,
         )
     result = operation.handler(ctx, params) or {}
     idempotency.remember(ctx.conn, ctx.account_id, operation.name, token, result)

@@ -137,7 +137,7 @@ class Worker:
                     queue.retry(conn, job, error, now + backoff_ms(job.attempts))
 
     def _run_effect(self, handler: Any, job: queue.Job) -> None:
-        ctx = JobContext(self.db, None, job, self.clock.now_ms(), self.settings, self.services)
+        ctx = JobContext(self.db, None, job, self.clock.now_ms(), self.settings, self.services, self.clock)
         handler(ctx)
         if not ctx.finished:
             with self.db.write() as conn:

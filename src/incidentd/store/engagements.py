@@ -75,13 +75,14 @@ def stop_engagement(conn: Connection, account_id: str, arn: str, stop_ms: int, r
 def list_engagements(
     conn: Connection,
     account_id: str,
+    arn_prefix: str,
     incident_id: str | None,
     start_range: tuple[int | None, int | None],
     after: tuple[int, str] | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    """Engagements newest first, optionally of one incident and started within a time range."""
-    query = sa.select(e).where(e.c.account_id == account_id)
+    """Engagements whose ARN starts with the prefix (one region's), newest first, optionally of one incident."""
+    query = sa.select(e).where(e.c.account_id == account_id, e.c.arn.startswith(arn_prefix, autoescape=True))
     if incident_id is not None:
         query = query.where(e.c.incident_id == incident_id)
     low, high = start_range
@@ -172,6 +173,6 @@ def add_receipt(
 
 
 def receipts(conn: Connection, account_id: str, page_arn: str) -> list[dict[str, Any]]:
-    """A page's receipts in the order they happened."""
+    """A page's receipts in the order they were recorded."""
     query = sa.select(r).where(r.c.account_id == account_id, r.c.page_arn == page_arn).order_by(r.c.id)
     return [dict(row._mapping) for row in conn.execute(query)]

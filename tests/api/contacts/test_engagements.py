@@ -220,6 +220,16 @@ def test_a_reused_idempotency_token_with_other_parameters_is_a_conflict(onboarde
     assert engagement_arns(onboarded_contacts) == [first]
 
 
+def test_a_start_that_failed_leaves_its_idempotency_token_free(onboarded_contacts, new_contact, account):
+    person = f"arn:aws:ssm-contacts:us-east-1:{account.account_id}:contact/akuam"
+    refused(onboarded_contacts.start_engagement, ContactId=person, **MESSAGE, IdempotencyToken="retry-1")
+    new_contact("akuam")
+
+    engagement = engage(onboarded_contacts, person, IdempotencyToken="retry-1")
+
+    assert engagement_arns(onboarded_contacts) == [engagement]
+
+
 # --- StopEngagement ---------------------------------------------------------------------------------------
 
 
@@ -239,6 +249,22 @@ def test_stop_engagement_sets_the_stop_time_and_stopping_again_changes_nothing(o
     assert onboarded_contacts.describe_engagement(EngagementId=engagement)["StopTime"] == stopped["StopTime"]
     (summary,) = onboarded_contacts.list_engagements()["Engagements"]
     assert summary["StopTime"] == stopped["StopTime"]
+
+
+def test_stopping_an_engagement_puts_a_stop_receipt_on_each_page_nobody_read(
+    onboarded_contacts, new_contact, accept_code
+):
+    reader, other = new_contact("akuam"), new_contact("alejr")
+    plan = {"Stages": [stage(5, contact_target(reader, essential=False), contact_target(other, essential=False))]}
+    engagement = engage(onboarded_contacts, new_contact("db-escalation", "ESCALATION", plan))
+    pages = {p["ContactArn"]: p["PageArn"] for p in pages_of(onboarded_contacts, engagement)}
+    onboarded_contacts.accept_page(PageId=pages[reader], AcceptType="READ", AcceptCode=accept_code(pages[reader]))
+
+    onboarded_contacts.stop_engagement(EngagementId=engagement, Reason="false alarm")
+    onboarded_contacts.stop_engagement(EngagementId=engagement)
+
+    assert [r["ReceiptType"] for r in receipts_of(onboarded_contacts, pages[reader])] == ["READ"]
+    assert [r["ReceiptType"] for r in receipts_of(onboarded_contacts, pages[other])] == ["STOP"]
 
 
 def test_stopping_a_missing_engagement_is_not_found(onboarded_contacts, account):
@@ -422,6 +448,7 @@ def test_a_person_reached_directly_and_through_a_schedule_in_one_stage_gets_one_
         ("SMS", "+15005550199", "INCIDENTD_TWILIO_ACCOUNT_SID"),
         ("VOICE", "+15005550199", "INCIDENTD_TWILIO_ACCOUNT_SID"),
     ],
+    ids=["EMAIL", "SMS", "VOICE"],
 )
 def test_a_page_to_a_channel_type_without_transport_is_an_error_receipt_naming_the_setting_and_is_retried(
     onboarded_contacts, new_contact, activated_channel, db, account, channel_type, address, setting
@@ -545,18 +572,19 @@ def test_reading_an_essential_page_sets_its_read_time_and_stops_the_engagement(
     assert [(r["ReceiptType"], r["ReceiptInfo"]) for r in receipts_of(onboarded_contacts, page)] == [("READ", "on it")]
 
 
-def test_reading_a_page_of_a_non_essential_target_leaves_the_engagement_running(
-    onboarded_contacts, new_contact, accept_code
+@pytest.mark.parametrize("essential", [True, False], ids=["essential", "not-essential"])
+def test_reading_a_page_of_an_escalation_target_stops_the_engagement_only_when_the_target_is_essential(
+    onboarded_contacts, new_contact, accept_code, essential
 ):
     person = new_contact("akuam")
-    plan = {"Stages": [stage(5, contact_target(person, essential=False))]}
+    plan = {"Stages": [stage(5, contact_target(person, essential=essential))]}
     engagement = engage(onboarded_contacts, new_contact("db-escalation", "ESCALATION", plan))
     page = only_page(onboarded_contacts, engagement)
 
     onboarded_contacts.accept_page(PageId=page, AcceptType="READ", AcceptCode=accept_code(page))
 
     assert "ReadTime" in onboarded_contacts.describe_page(PageId=page)
-    assert "StopTime" not in onboarded_contacts.describe_engagement(EngagementId=engagement)
+    assert ("StopTime" in onboarded_contacts.describe_engagement(EngagementId=engagement)) is essential
 
 
 def test_accepting_through_the_pages_own_channel_records_the_channel(

@@ -7,6 +7,7 @@ from typing import Any
 from incidentd.api.contacts.common import SERVICE, load_contact, not_found, own_arn, page_size, read_position
 from incidentd.api.context import RequestContext
 from incidentd.api.registry import handles
+from incidentd.domain import arns
 from incidentd.engine import escalation
 from incidentd.store import engagements as store
 from incidentd.store import paging
@@ -66,7 +67,11 @@ def list_engagements(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     position = read_position(params, int, str)
     after = (position[0], position[1]) if position is not None else None
     limit = page_size(params)
-    found = store.list_engagements(ctx.conn, ctx.account_id, params.get("IncidentId"), start_range, after, limit + 1)
+    # Engagements are regional like their contacts: list the signing region's only (README, "Regions").
+    prefix = arns.contacts_arn(ctx.region, ctx.account_id, "engagement/")
+    found = store.list_engagements(
+        ctx.conn, ctx.account_id, prefix, params.get("IncidentId"), start_range, after, limit + 1
+    )
     page = found[:limit]
     result: dict[str, Any] = {"Engagements": [_summary(e) for e in page]}
     if len(found) > limit:

@@ -87,10 +87,12 @@ def _page_list(pages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str,
 
 @handles(SERVICE, "ListPageReceipts")
 def list_page_receipts(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    """What happened to a page, in the order it happened (SENT, DELIVERED, READ, ERROR)."""
+    """What happened to a page (SENT, DELIVERED, READ, ERROR, STOP), in the order it was recorded."""
     page = load_page(ctx, params["PageId"])
     receipts = store.receipts(ctx.conn, ctx.account_id, page["arn"])
-    chosen, token = paginate(receipts, lambda r: [r["receipt_ms"], r["id"]], params)
+    # Keyed by the order of recording, the order listed: a SENT recorded after a slow provider answered may
+    # carry an earlier ReceiptTime than a READ recorded meanwhile, and must still be on exactly one page.
+    chosen, token = paginate(receipts, lambda r: [r["id"], r["receipt_ms"]], params)
     result: dict[str, Any] = {"Receipts": [_receipt_wire(r) for r in chosen]}
     if token:
         result["NextToken"] = token

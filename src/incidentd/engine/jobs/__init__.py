@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from incidentd.clock import Clock
 from incidentd.engine import queue
 from incidentd.store.db import Database
 
@@ -27,7 +28,12 @@ class JobContext:
     now_ms: int
     settings: Any = None
     services: dict[str, Any] = field(default_factory=dict)
+    clock: Clock | None = None
     finished: bool = False
+
+    def current_ms(self) -> int:
+        """The time now, for an effect that waited on the network since the job started at now_ms."""
+        return self.clock.now_ms() if self.clock is not None else self.now_ms
 
     @property
     def conn(self) -> Connection:

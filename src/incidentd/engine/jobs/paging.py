@@ -46,7 +46,8 @@ def deliver(ctx: JobContext) -> None:
         provider_id = _transport(ctx, message.channel_type).send(message)
     except DeliveryError as error:
         with ctx.transaction() as conn:
-            store.add_receipt(conn, account, payload["pageArn"], "ERROR", ctx.now_ms, str(error), payload["channelArn"])
+            answered = ctx.current_ms()
+            store.add_receipt(conn, account, payload["pageArn"], "ERROR", answered, str(error), payload["channelArn"])
             attempt = int(payload["attempt"])
             if not error.permanent and attempt < MAX_DELIVERY_ATTEMPTS:
                 delay = int(payload.get("retryMinutes") or DEFAULT_RETRY_MINUTES) * 60_000
@@ -61,8 +62,9 @@ def deliver(ctx: JobContext) -> None:
         )
         return
     with ctx.transaction() as conn:
-        store.add_receipt(conn, account, payload["pageArn"], "SENT", ctx.now_ms, provider_id, payload["channelArn"])
-        store.mark_page(conn, account, payload["pageArn"], "sent_ms", ctx.now_ms)
+        sent = ctx.current_ms()
+        store.add_receipt(conn, account, payload["pageArn"], "SENT", sent, provider_id, payload["channelArn"])
+        store.mark_page(conn, account, payload["pageArn"], "sent_ms", sent)
         ctx.finish(conn)
 
 
