@@ -1,5 +1,5 @@
 # Shortcuts for developers; the README's two commands need none of these.
-.PHONY: serve test test-sqlite test-pg bench lint
+.PHONY: serve test test-sqlite test-pg bench bench-paging lint
 
 serve:
 	python3 -m venv .venv && .venv/bin/pip install -q . && .venv/bin/incidentd serve
@@ -15,6 +15,9 @@ test-pg:
 
 bench:
 	.venv/bin/python bench/run.py
+
+bench-paging:
+	.venv/bin/python bench/paging.py
 
 lint:
 	.venv/bin/python -m ruff check src tests bench

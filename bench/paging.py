@@ -8,6 +8,7 @@ to hand a mail to it directly over SMTP, which is the floor any page delivery pa
 from __future__ import annotations
 
 import argparse
+import queue
 import smtplib
 import statistics
 import sys
@@ -18,17 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import run  # noqa: F401  (re-executes under the project's venv when needed)
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
 import boto3  # noqa: E402
+import run  # noqa: F401  (re-executes under the project's venv when needed)
 import servers  # noqa: E402
 from botocore.config import Config  # noqa: E402
-
-from mailsink import MailSink  # noqa: E402
+from sink import RemoteSink  # noqa: E402
 
 REGION = "us-east-1"
+THREADS = 16  # enough for 50 calls a second that each take tens of milliseconds
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -52,7 +50,7 @@ def _client(service: str, endpoint: str, account: servers.BenchAccount) -> Any:
     )
 
 
-def set_up(endpoint: str, account: servers.BenchAccount, sink: MailSink, count: int) -> list[str]:
+def set_up(endpoint: str, account: servers.BenchAccount, sink: RemoteSink, count: int) -> list[str]:
     """Onboard the account and make `count` personal contacts with activated e-mail channels; their ARNs."""
     incidents = _client("ssm-incidents", endpoint, account)
     arn = incidents.create_replication_set(regions={REGION: {}})["arn"]
@@ -66,41 +64,46 @@ def set_up(endpoint: str, account: servers.BenchAccount, sink: MailSink, count: 
         channel = contacts.create_contact_channel(
             ContactId=contact, Name=f"bench {index}", Type="EMAIL", DeliveryAddress={"SimpleAddress": address}
         )["ContactChannelArn"]
-        (mail,) = sink.wait_for_mail(address, timeout=30)
-        contacts.activate_contact_channel(ContactChannelId=channel, ActivationCode=mail.code())
+        contacts.activate_contact_channel(ContactChannelId=channel, ActivationCode=sink.code_for(address))
         made.append(contact)
     return made
 
 
 def load(
     endpoint: str, account: servers.BenchAccount, contacts: list[str], rate: int, duration: int
-) -> dict[str, float]:
-    """Start rate×duration engagements on a fixed schedule; the wall time each StartEngagement was called."""
-    local = threading.local()
+) -> tuple[dict[str, float], list[float]]:
+    """Start rate×duration engagements on a fixed schedule; when each call began, and how long each took."""
+    # Clients are made before the clock starts: making one costs tens of milliseconds of CPU.
+    clients: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    for _ in range(THREADS):
+        clients.put(_client("ssm-contacts", endpoint, account))
     started: dict[str, float] = {}
+    answered: list[float] = []
     lock = threading.Lock()
     begin = time.time() + 0.5
 
     def start(index: int) -> None:
-        if not hasattr(local, "client"):
-            local.client = _client("ssm-contacts", endpoint, account)
         delay = begin + index / rate - time.time()
         if delay > 0:
             time.sleep(delay)
         subject = f"bench page {index}"
+        client = clients.get()
         called = time.time()
-        local.client.start_engagement(
+        client.start_engagement(
             ContactId=contacts[index % len(contacts)], Sender="bench", Subject=subject, Content="benchmark page"
         )
+        took = time.time() - called
+        clients.put(client)
         with lock:
             started[subject] = called
+            answered.append(took)
 
-    with ThreadPoolExecutor(max_workers=32) as pool:
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
         list(pool.map(start, range(rate * duration)))
-    return started
+    return started, answered
 
 
-def smtp_floor(sink: MailSink, sends: int = 200) -> list[float]:
+def smtp_floor(sink: RemoteSink, sends: int = 200) -> list[float]:
     """How long handing one mail straight to the sink takes, connection included, as a page's SMTP send does."""
     host, port = sink.url.removeprefix("smtp://").split(":")
     times = []
@@ -122,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its table row."""
     args = parse_args(argv)
     account = servers.BenchAccount()
-    sink = MailSink().start()
+    sink = RemoteSink()
     workdir = Path(tempfile.mkdtemp(prefix="incidentd-paging-bench-"))
     database = None
     if args.database == "postgresql":
@@ -135,10 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         contacts = set_up(server.url, account, sink, args.contacts)
         floor = smtp_floor(sink)
-        started = load(server.url, account, contacts, args.rate, args.duration)
+        started, answered = load(server.url, account, contacts, args.rate, args.duration)
         expected = len(started)
-        sink.wait_for(lambda mails: sum(m.subject.startswith("bench page") for m in mails) >= expected, timeout=120)
-        arrived = {m.subject: m.received for m in sink.mails if m.subject.startswith("bench page")}
+        sink.wait_for(lambda mails: sum(m["subject"].startswith("bench page") for m in mails) >= expected, timeout=120)
+        arrived = {m["subject"]: m["received"] for m in sink.mails if m["subject"].startswith("bench page")}
         latencies = [arrived[subject] - called for subject, called in started.items()]
     finally:
         server.stop()
@@ -147,11 +150,15 @@ def main(argv: list[str] | None = None) -> int:
             database.drop()
     p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
     print(f"engagements: {expected} at {args.rate}/s on {args.database}; first pages mailed: {len(arrived)}")
-    print("| database | engagements/s | first page p50 ms | p99 ms | max ms | SMTP floor p50 ms | target p99 |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| database | engagements/s | first page p50 ms | p99 ms | max ms | StartEngagement p50 / p99 ms "
+        "| SMTP floor p50 ms | target p99 |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     verdict = "met" if p99 <= 1.0 else "**not met**"
     print(
         f"| {args.database} | {args.rate} | {p50 * 1000:.0f} | {p99 * 1000:.0f} | {max(latencies) * 1000:.0f} "
+        f"| {statistics.median(answered) * 1000:.0f} / {percentile(answered, 0.99) * 1000:.0f} "
         f"| {statistics.median(floor) * 1000:.1f} | ≤ 1000 ms: {verdict} |"
     )
     return 0 if len(arrived) == expected else 1

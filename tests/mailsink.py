@@ -52,6 +52,7 @@ class MailSink:
 
     def __init__(self) -> None:
         self.mails: list[Mail] = []
+        self.on_mail: Callable[[Mail], None] | None = None  # told of each mail as it arrives (bench/sink.py)
         self._refusals: dict[str, int] = {}
         self._changed = threading.Condition()
         self.port = _free_port()  # aiosmtpd's start-up check can't follow a port 0
@@ -78,6 +79,8 @@ class MailSink:
         with self._changed:
             self.mails.append(mail)
             self._changed.notify_all()
+        if self.on_mail is not None:
+            self.on_mail(mail)
         return "250 OK"
 
     def start(self) -> MailSink:

@@ -46,7 +46,9 @@ def start(conn: Connection, account_id: str, contact: dict[str, Any], message: d
     arn = arns.engagement(region, account_id, contact["Alias"], str(uuid.uuid4()))
     doc = {name: message[name] for name in MESSAGE_FIELDS if message.get(name) is not None}
     store.add_engagement(conn, account_id, arn, contact["ContactArn"], now_ms, doc)
-    run_stage(conn, account_id, arn, 0, now_ms)
+    # What was just written is passed on, not read back: a StartEngagement is a dozen statements already.
+    engagement = dict(doc, arn=arn, contact_arn=contact["ContactArn"], start_ms=now_ms, stop_ms=None)
+    _run_stage(conn, account_id, engagement, contact, 0, now_ms)
     return arn
 
 
@@ -58,6 +60,13 @@ def run_stage(conn: Connection, account_id: str, engagement_arn: str, stage: int
     contact = contacts.get(conn, account_id, engagement["contact_arn"])
     if contact is None:  # deleted since: "no longer reachable" (aws-semantics §4.2)
         return
+    _run_stage(conn, account_id, engagement, contact, stage, now_ms)
+
+
+def _run_stage(
+    conn: Connection, account_id: str, engagement: dict[str, Any], contact: dict[str, Any], stage: int, now_ms: int
+) -> None:
+    engagement_arn = engagement["arn"]
     pager = _StagePager(conn, account_id, engagement, now_ms)
     if contact["Type"] != "ESCALATION":  # a person or an on-call schedule engaged directly: one stage, essential
         pager.reach(contact, True, [])
@@ -133,7 +142,7 @@ class _StagePager:
         engagement_arn = self.engagement["arn"]
         store.add_page(self.conn, self.account_id, arn, engagement_arn, person_arn, self.now_ms, new_code(), doc)
         incident_event(self.conn, self.account_id, self.engagement, PAGED_EVENT, person_arn, self.now_ms)
-        run_page_stage(self.conn, self.account_id, arn, 0, self.now_ms)
+        _run_page_stage(self.conn, self.account_id, arn, person, 0, self.now_ms)
 
 
 def run_page_stage(conn: Connection, account_id: str, page_arn: str, stage: int, now_ms: int) -> None:
@@ -145,6 +154,12 @@ def run_page_stage(conn: Connection, account_id: str, page_arn: str, stage: int,
     person = contacts.get(conn, account_id, page["contact_arn"])
     if engagement is None or engagement["stop_ms"] is not None or person is None:
         return
+    _run_page_stage(conn, account_id, page_arn, person, stage, now_ms)
+
+
+def _run_page_stage(
+    conn: Connection, account_id: str, page_arn: str, person: dict[str, Any], stage: int, now_ms: int
+) -> None:
     stages = person.get("Plan", {}).get("Stages", [])
     if not stages:
         # A contact without an engagement plan (Terraform creates every contact with Stages: []) would

@@ -116,10 +116,17 @@ def _owned(job: Job) -> Any:
     return sa.and_(t.c.id == job.id, t.c.state == RUNNING, t.c.lease_owner == job.lease_owner)
 
 
+_FINISH = Prepared(
+    sa.update(t)
+    .where(t.c.id == sa.bindparam("k_id"), t.c.state == RUNNING, t.c.lease_owner == sa.bindparam("k_owner"))
+    .values(state=DONE, finished_ms=sa.bindparam("finished_ms"), lease_expires_ms=sa.null())
+)
+
+
 def finish(conn: Connection, job: Job, now_ms: int) -> bool:
-    """Mark a job done; False when this worker no longer holds its lease."""
-    statement = sa.update(t).where(_owned(job)).values(state=DONE, finished_ms=now_ms, lease_expires_ms=None)
-    return conn.execute(statement).rowcount == 1
+    """Mark a job done; False when this worker no longer holds its lease (the same fence as _owned)."""
+    outcome = _FINISH.run(conn, {"k_id": job.id, "k_owner": job.lease_owner, "finished_ms": now_ms})
+    return outcome.rowcount == 1
 
 
 def retry(conn: Connection, job: Job, error: str, run_at_ms: int) -> bool:
@@ -156,11 +163,3 @@ def pending(conn: Connection, account_id: str | None = None, kind: str | None = 
     if kind is not None:
         statement = statement.where(t.c.kind == kind)
     return [dict(row._mapping) for row in conn.execute(statement.order_by(t.c.run_at_ms, t.c.id))]
-
-
-def holds_lease(conn: Connection, job: Job) -> bool:
-    """Whether this job still runs under the given worker's lease; row-locks it until the transaction ends."""
-    # An UPDATE rather than a SELECT: the row lock keeps another worker from taking the job over between
-    # this check and the commit of the outcome it guards.
-    statement = sa.update(t).where(_owned(job)).values(lease_owner=job.lease_owner)
-    return conn.execute(statement).rowcount == 1

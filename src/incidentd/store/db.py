@@ -38,15 +38,22 @@ class Database:
         self._local = threading.local()
         self._readers: list[Connection] = []
         self._readers_lock = threading.Lock()
+        # SQLite has one writer at a time, and a connection that finds the lock taken sleeps in SQLite's busy
+        # handler for up to 100 ms between tries. Threads of this process queue on a Python lock instead, which
+        # hands over the moment the writer commits. (Other processes still meet the busy handler.)
+        self._write_turn: threading.RLock | None = threading.RLock() if self.dialect == "sqlite" else None
+        # No cap on overflow: every thread that reads keeps a connection for good (see _reader), so a capped pool
+        # would starve writers once there are more threads than connections (request pool, worker, effect
+        # threads). The threads are bounded, so the connections are too: at most two per thread.
         if self.dialect == "sqlite":
             self.engine = _sqlite_engine(self.url, pool_size)
         else:
-            self.engine = sa.create_engine(self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            self.engine = sa.create_engine(self.url, pool_size=pool_size, max_overflow=-1, pool_pre_ping=True)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
         """A read-write transaction, committed when the block ends without an exception."""
-        with self.engine.connect() as conn:
+        with self._write_turn or contextlib.nullcontext(), self.engine.connect() as conn:
             conn.info["begin"] = "BEGIN IMMEDIATE"
             with conn.begin():
                 yield conn
@@ -93,7 +100,7 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
     database = sa.engine.make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    engine = sa.create_engine(url, pool_size=pool_size, max_overflow=-1)
     synchronous = os.environ.get("INCIDENTD_SQLITE_SYNCHRONOUS", "FULL").upper()
 
     @event.listens_for(engine, "connect")

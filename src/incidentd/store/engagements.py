@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from incidentd.store.prepared import Prepared
+from incidentd.store.tables import contact_channels as ch
 from incidentd.store.tables import engagements as e
 from incidentd.store.tables import page_receipts as r
 from incidentd.store.tables import pages as p
@@ -15,24 +17,27 @@ from incidentd.store.tables import pages as p
 _INSERT_ENGAGEMENT = Prepared(sa.insert(e))
 _INSERT_PAGE = Prepared(sa.insert(p))
 _INSERT_RECEIPT = Prepared(sa.insert(r))
+_KEY: dict[str, Any] = {"k_account": sa.bindparam("k_account"), "k_arn": sa.bindparam("k_arn")}
+_GET_ENGAGEMENT = Prepared(sa.select(e).where(e.c.account_id == _KEY["k_account"], e.c.arn == _KEY["k_arn"]))
+_GET_PAGE = Prepared(sa.select(p).where(p.c.account_id == _KEY["k_account"], p.c.arn == _KEY["k_arn"]))
+# Everything a delivery needs to decide and compose, in one round trip: it runs for every page on every channel.
+_DELIVERY = Prepared(
+    sa.select(p.c.doc, p.c.accept_code, p.c.read_ms, p.c.contact_arn, e.c.stop_ms, ch.c.doc.label("channel"))
+    .select_from(p)
+    .join(e, sa.and_(e.c.account_id == p.c.account_id, e.c.arn == p.c.engagement_arn))
+    .join(ch, sa.and_(ch.c.account_id == p.c.account_id, ch.c.arn == sa.bindparam("k_channel")))
+    .where(p.c.account_id == _KEY["k_account"], p.c.arn == _KEY["k_arn"])
+)
 
 
-def _engagement(row: Row[Any]) -> dict[str, Any]:
-    return dict(row.doc, arn=row.arn, contact_arn=row.contact_arn, start_ms=row.start_ms, stop_ms=row.stop_ms)
+def _engagement(row: Mapping[Any, Any]) -> dict[str, Any]:
+    keep = ("arn", "contact_arn", "start_ms", "stop_ms")
+    return dict(row["doc"], **{name: row[name] for name in keep})
 
 
-def _page(row: Row[Any]) -> dict[str, Any]:
-    return dict(
-        row.doc,
-        arn=row.arn,
-        engagement_arn=row.engagement_arn,
-        contact_arn=row.contact_arn,
-        created_ms=row.created_ms,
-        sent_ms=row.sent_ms,
-        delivery_ms=row.delivery_ms,
-        read_ms=row.read_ms,
-        accept_code=row.accept_code,
-    )
+def _page(row: Mapping[Any, Any]) -> dict[str, Any]:
+    keep = ("arn", "engagement_arn", "contact_arn", "created_ms", "sent_ms", "delivery_ms", "read_ms", "accept_code")
+    return dict(row["doc"], **{name: row[name] for name in keep})
 
 
 def add_engagement(
@@ -55,8 +60,8 @@ def add_engagement(
 
 def get_engagement(conn: Connection, account_id: str, arn: str) -> dict[str, Any] | None:
     """One engagement, or None."""
-    row = conn.execute(sa.select(e).where(e.c.account_id == account_id, e.c.arn == arn)).first()
-    return _engagement(row) if row is not None else None
+    row = _GET_ENGAGEMENT.run(conn, {"k_account": account_id, "k_arn": arn}).first()
+    return _engagement(dict(zip(e.c.keys(), row, strict=True))) if row is not None else None
 
 
 def stop_engagement(conn: Connection, account_id: str, arn: str, stop_ms: int, reason: str | None) -> bool:
@@ -93,7 +98,7 @@ def list_engagements(
     if after is not None:
         query = query.where(sa.tuple_(e.c.start_ms, e.c.arn) < sa.tuple_(*after))
     query = query.order_by(e.c.start_ms.desc(), e.c.arn.desc()).limit(limit)
-    return [_engagement(row) for row in conn.execute(query)]
+    return [_engagement(row._mapping) for row in conn.execute(query)]
 
 
 def add_page(
@@ -126,8 +131,24 @@ def add_page(
 
 def get_page(conn: Connection, account_id: str, arn: str) -> dict[str, Any] | None:
     """One page, or None."""
-    row = conn.execute(sa.select(p).where(p.c.account_id == account_id, p.c.arn == arn)).first()
-    return _page(row) if row is not None else None
+    row = _GET_PAGE.run(conn, {"k_account": account_id, "k_arn": arn}).first()
+    return _page(dict(zip(p.c.keys(), row, strict=True))) if row is not None else None
+
+
+def delivery(conn: Connection, account_id: str, page_arn: str, channel_arn: str) -> dict[str, Any] | None:
+    """A page with its engagement's stop time and one channel's document, or None when either is gone."""
+    row = _DELIVERY.run(conn, {"k_account": account_id, "k_arn": page_arn, "k_channel": channel_arn}).first()
+    if row is None:
+        return None
+    page_doc, accept_code, read_ms, contact_arn, stop_ms, channel = row
+    return {
+        "page": page_doc,
+        "accept_code": accept_code,
+        "read_ms": read_ms,
+        "contact_arn": contact_arn,
+        "stop_ms": stop_ms,
+        "channel": channel,
+    }
 
 
 def mark_page(conn: Connection, account_id: str, arn: str, column: str, at_ms: int) -> None:
@@ -146,7 +167,7 @@ def list_pages(
         query = query.where(p.c.engagement_arn == engagement_arn)
     if contact_arn is not None:
         query = query.where(p.c.contact_arn == contact_arn)
-    return [_page(row) for row in conn.execute(query.order_by(p.c.created_ms, p.c.arn))]
+    return [_page(row._mapping) for row in conn.execute(query.order_by(p.c.created_ms, p.c.arn))]
 
 
 def add_receipt(

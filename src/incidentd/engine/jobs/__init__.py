@@ -53,12 +53,11 @@ class JobContext:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A short write transaction of an effect job; it commits only while this worker still holds the lease."""
+        """The write transaction that records an effect's outcome; it must end with finish(), which fences it."""
         with self.db.write() as conn:
-            # Lock the job's row first: from here to the commit no other worker can take it over.
-            if not queue.holds_lease(conn, self.job):
-                raise LeaseLost(self.job.id)
             yield conn
+            if not self.finished:
+                raise RuntimeError(f"{self.job.kind}: an effect's transaction must finish the job")
 
     def finish(self, conn: Connection) -> None:
         """Mark the job done in the same transaction as its recorded outcome, so a crash can't split them."""

@@ -70,26 +70,23 @@ def deliver(ctx: JobContext) -> None:
 
 def _page_message(conn: Any, account: str, page_arn: str, channel_arn: str) -> Message | None:
     """What to send for a page on a channel; None when it must not be sent any more."""
-    page = store.get_page(conn, account, page_arn)
-    if page is None or page["read_ms"] is not None:
+    found = store.delivery(conn, account, page_arn, channel_arn)
+    # Gone, read, or its engagement stopped: nothing to send.
+    if found is None or found["read_ms"] is not None or found["stop_ms"] is not None:
         return None
-    engagement = store.get_engagement(conn, account, page["engagement_arn"])
-    if engagement is None or engagement["stop_ms"] is not None:
-        return None
-    channel = channels.get(conn, account, channel_arn)
-    # A deleted channel's stage is ignored (model); one not activated is never paged (aws-semantics §4.3).
-    if channel is None or channel.doc["ContactArn"] != page["contact_arn"]:
-        return None
-    if channel.doc.get("ActivationStatus") != "ACTIVATED":
+    page, channel = found["page"], found["channel"]
+    # A channel of someone else is ignored, as is a deleted one (model); one not activated is never paged
+    # (aws-semantics §4.3).
+    if channel["ContactArn"] != found["contact_arn"] or channel.get("ActivationStatus") != "ACTIVATED":
         return None
     return Message(
-        channel_type=channel.doc["Type"],
-        address=channel.doc["DeliveryAddress"]["SimpleAddress"],
+        channel_type=channel["Type"],
+        address=channel["DeliveryAddress"]["SimpleAddress"],
         subject=page["Subject"],
         content=page["Content"],
         public_subject=page.get("PublicSubject"),
         public_content=page.get("PublicContent"),
-        code=page["accept_code"],
+        code=found["accept_code"],
         reference=page_arn,
     )
 
