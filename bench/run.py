@@ -30,6 +30,7 @@ import loadgen  # noqa: E402
 import pyspy  # noqa: E402
 import report  # noqa: E402
 import servers  # noqa: E402
+import tenant  # noqa: E402
 from scenarios import Bench, log  # noqa: E402
 
 DEFAULT_PG_ADMIN = os.environ.get("INCIDENTD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -119,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             "checks": checks,
             "rounds": [{name: result.to_dict() for name, result in r.items()} for r in rounds],
         }
+        if args.profile:
+            tenant.wait_for_worker(bench.database_url)
         found = pyspy.profile_subjects(bench, args.results) if args.profile else {}
         if found:
             document["profile"] = found

@@ -118,7 +118,10 @@ class Bench:
         raise RuntimeError("StartIncident kept outrunning its signed tokens")
 
     def round(self, hello: servers.Process) -> dict[str, loadgen.Result]:
-        """Baseline then subjects, under the same load settings."""
+        """Baseline then subjects, under the same load settings, each after the worker caught up."""
+        waited = tenant.wait_for_worker(self.database_url)
+        if waited > 1:
+            log(f"  waited {waited:.0f} s for the worker to run the response jobs of the previous round")
         results = {report.BASELINE: self.cycle(hello)}
         _progress(report.BASELINE, results[report.BASELINE])
         results["GetResponsePlan"] = self.cycle(self.incidentd)

@@ -14,6 +14,8 @@ from botocore.config import Config
 from servers import BenchAccount
 from signing import REGION
 
+from incidentd.engine import queue
+from incidentd.engine.jobs import load_all
 from incidentd.store.db import Database
 from incidentd.store.tables import jobs
 
@@ -120,3 +122,26 @@ def count_response_jobs(database_url: str, account_id: str) -> int:
 def settle(seconds: float = 1.0) -> None:
     """Let requests still in flight when wrk stopped finish before reading back."""
     time.sleep(seconds)
+
+
+def wait_for_worker(database_url: str, timeout: float = 600) -> float:
+    """Wait until the server's worker has run every job it knows how to run; the seconds waited.
+
+    A StartIncident run leaves its engagement jobs behind; a measurement that started before they ran would
+    charge their work to whatever is measured next.
+    """
+    kinds = list(load_all())
+    db = Database(database_url, pool_size=1)
+    began = time.monotonic()
+    try:
+        while time.monotonic() - began < timeout:
+            with db.read() as conn:
+                running = conn.execute(
+                    sa.select(sa.func.count()).select_from(jobs).where(jobs.c.state == "running")
+                ).scalar_one()
+                if not running and not queue.any_due(conn, kinds, int(time.time() * 1000)):
+                    return time.monotonic() - began
+            time.sleep(0.5)
+        raise TimeoutError(f"the worker did not catch up within {timeout}s")
+    finally:
+        db.dispose()
