@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from incidentd.channels import Message
 
@@ -119,38 +124,9 @@ class Certificate:
         return ssl.create_default_context(cafile=str(self.cert))
 
 
-def make_certificate(folder: Path) -> Certificate | None:
-    """A certificate made now with the cryptography package if installed, else the openssl command; None if neither."""
+def make_certificate(folder: Path) -> Certificate:
+    """A self-signed EC certificate for 127.0.0.1 and localhost, valid for a day, made now."""
     made = Certificate(folder / "cert.pem", folder / "key.pem")
-    try:
-        _write_with_cryptography(made)
-        return made
-    except ImportError:
-        pass
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        return None
-    subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        + ["-keyout", str(made.key), "-out", str(made.cert), "-days", "1", "-subj", "/CN=localhost"]
-        + ["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
-        + ["-addext", "keyUsage=critical,digitalSignature,keyCertSign"],
-        check=True,
-        capture_output=True,
-    )
-    return made
-
-
-def _write_with_cryptography(made: Certificate) -> None:
-    """Write a self-signed EC certificate with the cryptography package (ImportError when it is missing)."""
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)
@@ -165,7 +141,7 @@ def _write_with_cryptography(made: Certificate) -> None:
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(_key_usage(x509), critical=True)
+        .add_extension(_key_usage(), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
@@ -174,9 +150,10 @@ def _write_with_cryptography(made: Certificate) -> None:
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     made.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return made
 
 
-def _key_usage(x509: Any) -> Any:
+def _key_usage() -> x509.KeyUsage:
     """Signing and certificate signing: what a self-signed server certificate needs under strict verification."""
     flags = dict.fromkeys(
         ["content_commitment", "key_encipherment", "data_encipherment", "key_agreement", "crl_sign"], False

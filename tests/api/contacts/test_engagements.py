@@ -6,6 +6,7 @@ activated channel fails with an ERROR receipt that names the setting to set, and
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 import re
@@ -350,6 +351,15 @@ def test_a_forged_engagement_list_token_is_refused(onboarded_contacts, three_eng
     error = refused(onboarded_contacts.list_engagements, NextToken="not-a-token-of-ours")
 
     assert error["Error"]["Code"] == "ValidationException"
+
+
+@pytest.mark.parametrize("position", [b'[1180591620717411303424,"x"]', b'["x","y"]', b'[true,"x"]'])
+def test_a_token_of_our_shape_with_values_sql_cannot_take_is_refused(onboarded_contacts, three_engagements, position):
+    # A start time past 64 bits, or of the wrong type, would otherwise reach PostgreSQL and fail there as a 500.
+    token = base64.urlsafe_b64encode(position).decode().rstrip("=")
+    error = refused(onboarded_contacts.list_engagements, NextToken=token)
+
+    assert (status_of(error), error["Error"]["Code"]) == (400, "ValidationException")
 
 
 # --- Pages ------------------------------------------------------------------------------------------------

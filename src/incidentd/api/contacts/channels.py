@@ -8,7 +8,7 @@ import secrets
 import uuid
 from typing import Any
 
-from incidentd.api.contacts.common import SERVICE, invalid, load_channel, load_contact, page_size, read_position
+from incidentd.api.contacts.common import SERVICE, invalid, load_channel, load_contact, page_size, read_token
 from incidentd.api.context import RequestContext
 from incidentd.api.registry import handles
 from incidentd.domain import arns
@@ -93,7 +93,7 @@ def delete_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> None:
 def list_contact_channels(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """A contact's channels, oldest first."""
     contact = load_contact(ctx, params["ContactId"])
-    position = read_position(params, int, str)
+    position = read_token(params, int, str)
     limit = page_size(params)
     after = (position[0], position[1]) if position else None
     found = channels.of_contact(ctx.conn, ctx.account_id, contact["ContactArn"], after, limit + 1)

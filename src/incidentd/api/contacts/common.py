@@ -47,31 +47,22 @@ def page_size(params: dict[str, Any]) -> int:
     return int(params.get("MaxResults") or DEFAULT_PAGE_SIZE)
 
 
-def read_token(params: dict[str, Any], length: int) -> list[Any] | None:
-    """The keyset position inside NextToken; ValidationException for a token this server did not issue."""
+def read_token(params: dict[str, Any], *types: type) -> list[Any] | None:
+    """NextToken's keyset position, one value of each given type; ValidationException for a token not ours."""
     token = params.get("NextToken")
     if not token:
         return None
     try:
-        return paging.decode(token, length)
+        return paging.decode(token, *types)
     except paging.BadToken:
         raise validation_error("The NextToken is not valid.", Reason="FIELD_VALIDATION_FAILED") from None
 
 
 def paginate(
-    items: list[dict[str, Any]], key: Callable[[dict[str, Any]], list[Any]], params: dict[str, Any]
+    items: list[dict[str, Any]], key: Callable[[dict[str, Any]], list[Any]], params: dict[str, Any], *types: type
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """The page after NextToken's position in items sorted ascending by key, a list of two JSON scalars."""
-    position = read_token(params, 2)
-    if position is not None:
-        try:
-            items = [item for item in items if key(item) > position]
-        except TypeError:  # a forged token whose values don't compare with ours
-            raise validation_error("The NextToken is not valid.", Reason="FIELD_VALIDATION_FAILED") from None
-    limit = page_size(params)
-    page = items[:limit]
-    token = paging.encode(key(page[-1])) if len(items) > limit else None
-    return page, token
+    """The page after NextToken's position in items sorted ascending by key, whose values have the given types."""
+    return paging.page_of(items, key, read_token(params, *types), page_size(params))
 
 
 # --- Resource look-ups shared by the contact, channel, rotation and tag handlers ---------------------------------
@@ -123,16 +114,6 @@ def load_rotation(ctx: RequestContext, rotation_id: str) -> dict[str, Any]:
     if doc is None:
         raise not_found("ROTATION", rotation_id, "Rotation")
     return doc
-
-
-def read_position(params: dict[str, Any], *types: type) -> list[Any] | None:
-    """NextToken's keyset position, checked to hold values of the given types before they reach SQL."""
-    position = read_token(params, len(types))
-    if position is not None and not all(
-        isinstance(value, kind) and not isinstance(value, bool) for value, kind in zip(position, types, strict=True)
-    ):
-        raise validation_error("The NextToken is not valid.", Reason="FIELD_VALIDATION_FAILED")
-    return position
 
 
 def utc(seconds: float) -> datetime.datetime:

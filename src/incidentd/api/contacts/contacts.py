@@ -13,7 +13,7 @@ from incidentd.api.contacts.common import (
     invalid,
     load_contact,
     page_size,
-    read_position,
+    read_token,
     rotation_arn_of,
 )
 from incidentd.api.context import RequestContext
@@ -156,7 +156,7 @@ def delete_contact(ctx: RequestContext, params: dict[str, Any]) -> None:
 @handles(SERVICE, "ListContacts")
 def list_contacts(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """The region's contacts in alias order (the order AWS's example shows, aws-semantics §1.7)."""
-    position = read_position(params, str)
+    position = read_token(params, str)
     limit = page_size(params)
     docs = contacts.page(
         ctx.conn,

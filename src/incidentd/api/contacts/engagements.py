@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from incidentd.api.contacts.common import SERVICE, load_contact, not_found, own_arn, page_size, read_position
+from incidentd.api.contacts.common import SERVICE, load_contact, not_found, own_arn, page_size, read_token
 from incidentd.api.context import RequestContext
 from incidentd.api.registry import handles
 from incidentd.domain import arns
@@ -64,7 +64,7 @@ def list_engagements(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     """Engagements newest first (as AWS's example lists them), by incident and start-time range."""
     window = params.get("TimeRangeValue") or {}
     start_range = (_ms(window.get("StartTime")), _ms(window.get("EndTime")))
-    position = read_position(params, int, str)
+    position = read_token(params, int, str)
     after = (position[0], position[1]) if position is not None else None
     limit = page_size(params)
     # Engagements are regional like their contacts: list the signing region's only (README, "Regions").

@@ -12,7 +12,7 @@ from incidentd.api.contacts.common import (
     load_rotation,
     not_found,
     page_size,
-    read_position,
+    read_token,
 )
 from incidentd.api.context import RequestContext
 from incidentd.api.registry import handles
@@ -83,7 +83,7 @@ def delete_rotation_override(ctx: RequestContext, params: dict[str, Any]) -> Non
 def list_rotation_overrides(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """The overrides overlapping [StartTime, EndTime), by start time."""
     arn = load_rotation(ctx, params["RotationId"])["RotationArn"]
-    position = read_position(params, int, str)
+    position = read_token(params, int, str)
     limit = page_size(params)
     start_ms, end_ms = round(params["StartTime"] * 1000), round(params["EndTime"] * 1000)
     after = (position[0], position[1]) if position else None

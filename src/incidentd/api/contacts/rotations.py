@@ -14,7 +14,7 @@ from incidentd.api.contacts.common import (
     load_rotation,
     not_found,
     page_size,
-    read_position,
+    read_token,
     rotation_arn_of,
 )
 from incidentd.api.context import RequestContext
@@ -106,7 +106,7 @@ def delete_rotation(ctx: RequestContext, params: dict[str, Any]) -> None:
 @handles(SERVICE, "ListRotations")
 def list_rotations(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """The region's rotations in name order (AWS's order is unknown, aws-semantics §7.4)."""
-    position = read_position(params, str, str)
+    position = read_token(params, str, str)
     limit = page_size(params)
     after = (position[0], position[1]) if position else None
     docs = rotations.page(ctx.conn, ctx.account_id, ctx.region, params.get("RotationNamePrefix"), after, limit + 1)

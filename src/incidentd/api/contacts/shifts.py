@@ -41,7 +41,9 @@ def _wire(shift: rules.Shift) -> dict[str, Any]:
 def _page(shifts: list[rules.Shift], params: dict[str, Any]) -> dict[str, Any]:
     """One page of shifts; the token is the last shift's position (its start and end in milliseconds)."""
     items = [_wire(shift) for shift in shifts]
-    page, token = paginate(items, lambda s: [round(s["StartTime"] * 1000), round(s["EndTime"] * 1000)], params)
+    page, token = paginate(
+        items, lambda s: [round(s["StartTime"] * 1000), round(s["EndTime"] * 1000)], params, int, int
+    )
     result: dict[str, Any] = {"RotationShifts": page}
     if token:
         result["NextToken"] = token

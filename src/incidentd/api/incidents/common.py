@@ -59,12 +59,12 @@ def page_size(params: dict[str, Any], default: int = 100) -> int:
     return int(params.get("maxResults") or default)
 
 
-def read_token(params: dict[str, Any], length: int) -> list[Any] | None:
+def read_token(params: dict[str, Any], *types: type) -> list[Any] | None:
     """The keyset position in nextToken, or ValidationException for a token this server did not issue."""
     token = params.get("nextToken")
     if not token:
         return None
     try:
-        return paging.decode(token, length)
+        return paging.decode(token, *types)
     except paging.BadToken:
         raise validation_error("The nextToken is not valid.") from None

@@ -8,8 +8,7 @@ from typing import Any
 
 from incidentd.api.context import RequestContext
 from incidentd.api.incidents import events
-from incidentd.api.incidents.common import SERVICE, load_incident, load_plan, new_id, page_size
-from incidentd.api.incidents.listing import read_position
+from incidentd.api.incidents.common import SERVICE, load_incident, load_plan, new_id, page_size, read_token
 from incidentd.api.incidents.related_items import add_item
 from incidentd.api.registry import handles
 from incidentd.domain import arns, filters, response
@@ -106,7 +105,7 @@ def list_incident_records(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         impacts=criteria.values.get("impact", []),
         created_by=criteria.values.get("createdBy", []),
     )
-    position = read_position(params)
+    position = read_token(params, int, str)
     limit = page_size(params)
     rows = incidents.page(ctx.conn, ctx.account_id, query, tuple(position) if position else None, limit + 1)
     result: dict[str, Any] = {

@@ -9,7 +9,7 @@ from incidentd.api.context import RequestContext
 from incidentd.api.incidents.common import SERVICE, load_plan, page_size, plan_name_of, read_token
 from incidentd.api.registry import handles
 from incidentd.domain import arns
-from incidentd.protocol.errors import ServiceError, validation_error
+from incidentd.protocol.errors import ServiceError
 from incidentd.store import paging, plans, policies, tags
 
 _PLAN_MEMBERS = ("displayName", "incidentTemplate", "chatChannel", "engagements", "actions", "integrations")
@@ -51,10 +51,7 @@ def get_response_plan(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
 @handles(SERVICE, "ListResponsePlans")
 def list_response_plans(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """Plan summaries in name order."""
-    position = read_token(params, 1)
-    if position is not None and not isinstance(position[0], str):
-        # A well-formed token whose position is not a name would reach SQL as a number (a 500 on PostgreSQL).
-        raise validation_error("The nextToken is not valid.")
+    position = read_token(params, str)
     limit = page_size(params)
     docs = plans.page(ctx.conn, ctx.account_id, position[0] if position else None, limit + 1)
     result: dict[str, Any] = {
