@@ -40,6 +40,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from incidentd.server.asgi import Application
     from incidentd.server.dispatch import Dispatcher
+    from incidentd.server.http_routes import plain_routes
 
     settings = _settings(args)
     credentials = dict(settings.credentials)
@@ -69,7 +70,7 @@ def serve(args: argparse.Namespace) -> int:
     # collector from walking them again and again under load.
     gc.freeze()
     uvicorn.run(
-        Application(dispatcher),
+        Application(dispatcher, routes=plain_routes(dispatcher)),
         host=args.host,
         port=args.port,
         log_level="warning",

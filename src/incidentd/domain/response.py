@@ -1,4 +1,4 @@
-"""The response a plan describes, as the jobs StartIncident records with the incident."""
+"""The response a plan describes, as the jobs StartIncident and later changes record with the incident."""
 
 from __future__ import annotations
 
@@ -9,21 +9,27 @@ CHAT = "response.notify_chat_channel"
 NOTIFY = "response.notify_target"
 RUNBOOK = "response.start_runbook"
 PAGERDUTY = "response.open_pagerduty_incident"
+PAGERDUTY_RESOLVE = "response.resolve_pagerduty_incident"
+
+# What chat channels and notification targets hear about (the `event` member of their jobs' payloads).
+STARTED = "INCIDENT_STARTED"
+UPDATED = "INCIDENT_UPDATED"  # title, impact or status changed (a reopening included); payload has "changes"
+RESOLVED = "INCIDENT_RESOLVED"  # payload has "changes"
+NOTE_ADDED = "NOTE_ADDED"  # payload has "eventId" of the Note timeline event
+
+# The attributes whose change is news to the channels; a new summary or new targets are not.
+ANNOUNCED_ATTRIBUTES = ("title", "impact", "status")
+
+Job = tuple[str, dict[str, Any]]
 
 
-def jobs_for(
-    plan: dict[str, Any], record: dict[str, Any], related_items: list[dict[str, Any]]
-) -> list[tuple[str, dict[str, Any]]]:
+def jobs_for(plan: dict[str, Any], record: dict[str, Any], related_items: list[dict[str, Any]]) -> list[Job]:
     """One job per engagement, chat channel, notification target, runbook and PagerDuty integration."""
     incident = record["arn"]
-    jobs: list[tuple[str, dict[str, Any]]] = []
+    jobs: list[Job] = []
     for contact_arn in plan.get("engagements", []):
         jobs.append((ENGAGE, {"incidentArn": incident, "contactArn": contact_arn}))
-    topics = (record.get("chatChannel") or {}).get("chatbotSns", [])
-    if topics:
-        jobs.append((CHAT, {"incidentArn": incident, "topicArns": topics, "event": "INCIDENT_STARTED"}))
-    for target in record.get("notificationTargets", []):
-        jobs.append((NOTIFY, {"incidentArn": incident, "target": target, "event": "INCIDENT_STARTED"}))
+    jobs += announcements(record, {"event": STARTED})
     involved = [
         item["identifier"]["value"].get("arn")
         for item in related_items
@@ -40,4 +46,34 @@ def jobs_for(
     for integration in plan.get("integrations", []):
         if "pagerDutyConfiguration" in integration:
             jobs.append((PAGERDUTY, {"incidentArn": incident, "pagerDuty": integration["pagerDutyConfiguration"]}))
+    return jobs
+
+
+def jobs_for_update(before: dict[str, Any], after: dict[str, Any], changes: list[dict[str, str]]) -> list[Job]:
+    """What an UpdateIncidentRecord (or an alert's resolution) sets off: news to the channels, PagerDuty's resolve."""
+    announced = [change for change in changes if change["attributeName"] in ANNOUNCED_ATTRIBUTES]
+    resolved = after["status"] == "RESOLVED" and before["status"] != "RESOLVED"
+    jobs: list[Job] = []
+    if announced:
+        jobs += announcements(after, {"event": RESOLVED if resolved else UPDATED, "changes": announced})
+    if resolved:
+        # The handler looks for the PagerDuty incident opened for this one and resolves it if autoResolve is set.
+        jobs.append((PAGERDUTY_RESOLVE, {"incidentArn": after["arn"]}))
+    return jobs
+
+
+def jobs_for_note(record: dict[str, Any], event_id: str) -> list[Job]:
+    """A new Note on the timeline is news to the channels."""
+    return announcements(record, {"event": NOTE_ADDED, "eventId": event_id})
+
+
+def announcements(record: dict[str, Any], news: dict[str, Any]) -> list[Job]:
+    """One job for the chat channel's topics (if any) and one per notification target, all with the same news."""
+    incident = record["arn"]
+    jobs: list[Job] = []
+    topics = (record.get("chatChannel") or {}).get("chatbotSns", [])
+    if topics:
+        jobs.append((CHAT, {"incidentArn": incident, "topicArns": topics, **news}))
+    for target in record.get("notificationTargets", []):
+        jobs.append((NOTIFY, {"incidentArn": incident, "target": target, **news}))
     return jobs

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
 from incidentd.protocol.wire import MAX_BODY_BYTES, WireRequest, WireResponse
 from incidentd.server.dispatch import Call, Dispatcher
+from incidentd.server.routes import PlainHandler, PlainRoutes
 from incidentd.store.writer import GroupCommitWriter
 
 Scope = dict[str, Any]
+
+log = logging.getLogger("incidentd.request")
 
 
 class Application:
@@ -22,8 +26,9 @@ class Application:
     to the group-commit writer thread. On PostgreSQL, whose calls wait on the network, both run on a pool.
     """
 
-    def __init__(self, dispatcher: Dispatcher, threads: int = 8) -> None:
+    def __init__(self, dispatcher: Dispatcher, threads: int = 8, routes: PlainRoutes | None = None) -> None:
         self.dispatcher = dispatcher
+        self.routes = routes if routes is not None else PlainRoutes()
         embedded = dispatcher.db.dialect == "sqlite"
         self.writer = GroupCommitWriter(dispatcher.db) if embedded else None
         self.inline_reads = embedded
@@ -57,6 +62,9 @@ class Application:
         await send({"type": "http.response.body", "body": response.body})
 
     async def _answer(self, request: WireRequest) -> WireResponse:
+        plain = self.routes.find(request)
+        if plain is not None:
+            return await asyncio.get_running_loop().run_in_executor(self.executor, _answer_plain, plain, request)
         call = self.dispatcher.prepare(request)
         if isinstance(call, WireResponse):
             return call
@@ -74,6 +82,15 @@ class Application:
         except Exception as exc:
             return self.dispatcher.fail(call, exc)
         return self.dispatcher.succeed(call, result)
+
+
+def _answer_plain(handler: PlainHandler, request: WireRequest) -> WireResponse:
+    """A plain endpoint's answer; an exception in it is a bug, logged and answered with a 500."""
+    try:
+        return handler(request)
+    except Exception:
+        log.exception("%s %s failed", request.method, request.raw_path.decode("latin-1"))
+        return WireResponse(500, b'{"message":"internal error"}', [("content-type", "application/json")])
 
 
 async def _read_body(receive: Any) -> tuple[bytes, bool]:

@@ -120,7 +120,12 @@ def list_incident_records(ctx: RequestContext, params: dict[str, Any]) -> dict[s
 @handles(SERVICE, "UpdateIncidentRecord")
 def update_incident_record(ctx: RequestContext, params: dict[str, Any]) -> None:
     """Change the given attributes; each change is logged as an "SSM Incident Record Update" event (§3.6)."""
-    current = load_incident(ctx, params["arn"])
+    apply_update(ctx, load_incident(ctx, params["arn"]), params)
+    return None
+
+
+def apply_update(ctx: RequestContext, current: dict[str, Any], params: dict[str, Any]) -> list[dict[str, str]]:
+    """Change an incident's attributes as UpdateIncidentRecord does (alerts resolve through here too); the changes."""
     record = copy.deepcopy(current)
     changed = []
     for member in ("title", "summary", "impact", "status", "chatChannel", "notificationTargets"):
@@ -131,7 +136,7 @@ def update_incident_record(ctx: RequestContext, params: dict[str, Any]) -> None:
             record[member] = value
             changed.append({"attributeName": member, "newValue": _as_text(params[member])})
     if not changed:
-        return None
+        return changed
     if record["status"] == "RESOLVED" and current["status"] != "RESOLVED":
         record["resolvedTime"] = ctx.now
     elif record["status"] == "OPEN":
@@ -140,7 +145,11 @@ def update_incident_record(ctx: RequestContext, params: dict[str, Any]) -> None:
     record.update(lastModifiedTime=ctx.now, lastModifiedBy=ctx.caller_arn)
     incidents.save(ctx.conn, ctx.account_id, record)
     events.record_update(ctx, record, changed)
-    return None
+    # The channels hear of the change, and PagerDuty of a resolution, through jobs in this transaction.
+    queue.enqueue_many(
+        ctx.conn, ctx.account_id, response.jobs_for_update(current, record, changed), ctx.now_ms, ctx.now_ms
+    )
+    return changed
 
 
 @handles(SERVICE, "DeleteIncidentRecord")

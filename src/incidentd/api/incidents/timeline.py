@@ -10,7 +10,8 @@ from incidentd.api.incidents import events
 from incidentd.api.incidents.common import SERVICE, load_incident, not_found
 from incidentd.api.incidents.listing import paginate
 from incidentd.api.registry import handles
-from incidentd.domain import filters
+from incidentd.domain import filters, response
+from incidentd.engine import queue
 from incidentd.protocol.errors import validation_error
 from incidentd.store import timeline
 
@@ -39,7 +40,7 @@ def _load(ctx: RequestContext, incident_arn: str, event_id: str) -> dict[str, An
 def create_timeline_event(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """Add a Custom Event or Note at the given time."""
     incident_arn = params["incidentRecordArn"]
-    load_incident(ctx, incident_arn)
+    record = load_incident(ctx, incident_arn)
     _check_type(params["eventType"])
     event_id = events.write(
         ctx,
@@ -49,6 +50,9 @@ def create_timeline_event(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         params.get("eventReferences", []),
         event_time=params["eventTime"],
     )
+    if params["eventType"] == "Note":
+        # Responders' notes reach the chat channel and notification targets, in this transaction (DESIGN §3).
+        queue.enqueue_many(ctx.conn, ctx.account_id, response.jobs_for_note(record, event_id), ctx.now_ms, ctx.now_ms)
     return {"eventId": event_id, "incidentRecordArn": incident_arn}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -90,7 +92,7 @@ def job_kind(kind: str, *, effect: bool = False) -> Callable[[JobHandler], JobHa
 
 
 def load_all() -> dict[str, JobHandler]:
-    """Import every job module so that the table is complete."""
-    from incidentd.engine.jobs import engage, paging, replication_set  # noqa: F401  (imports register the kinds)
-
+    """Import every job module of this package so that the table is complete (importing registers the kinds)."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
     return JOB_HANDLERS

@@ -1,0 +1,26 @@
+"""Which plain endpoints a server offers: the one place each feature adds its own."""
+
+from __future__ import annotations
+
+import json
+
+from incidentd.protocol.wire import WireRequest, WireResponse
+from incidentd.server.dispatch import Dispatcher
+from incidentd.server.routes import PlainRoutes
+
+
+def plain_routes(dispatcher: Dispatcher) -> PlainRoutes:
+    """The plain endpoints of a server built on this dispatcher."""
+    routes = PlainRoutes()
+    routes.add("GET", "/healthz", _healthz)
+    return routes
+
+
+def json_response(status: int, body: object) -> WireResponse:
+    """A JSON answer for a plain endpoint."""
+    return WireResponse(status, json.dumps(body).encode(), [("content-type", "application/json")])
+
+
+def _healthz(request: WireRequest) -> WireResponse:
+    """The process is up and answering."""
+    return json_response(200, {"status": "ok"})
