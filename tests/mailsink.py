@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import re
@@ -54,12 +55,15 @@ class MailSink:
         self.mails: list[Mail] = []
         self.on_mail: Callable[[Mail], None] | None = None  # told of each mail as it arrives (bench/sink.py)
         self._refusals: dict[str, int] = {}
+        self._held: set[str] = set()
         self._changed = threading.Condition()
         self.port = _free_port()  # aiosmtpd's start-up check can't follow a port 0
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
-        """Accept the recipient, unless told to refuse it for now."""
+        """Accept the recipient, unless told to refuse it for now; a held address keeps the sender waiting."""
+        while self._is_held(address):
+            await asyncio.sleep(0.05)
         with self._changed:
             if self._refusals.get(address, 0) > 0:
                 self._refusals[address] -= 1
@@ -71,6 +75,20 @@ class MailSink:
         """Answer the next `times` deliveries to an address with a temporary failure."""
         with self._changed:
             self._refusals[address] = times
+
+    def hold(self, address: str) -> None:
+        """Keep senders to an address waiting at RCPT (no answer) until release(): a delivery stuck in flight."""
+        with self._changed:
+            self._held.add(address)
+
+    def release(self, address: str) -> None:
+        """Answer the senders held at an address again."""
+        with self._changed:
+            self._held.discard(address)
+
+    def _is_held(self, address: str) -> bool:
+        with self._changed:
+            return address in self._held
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's hook name)
         """Keep the message; answer 250."""

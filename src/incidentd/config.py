@@ -30,6 +30,9 @@ class Settings:
     region: str = "us-east-1"
     replication_settle_seconds: float = 2.0
     region_min_age_hours: float = 24.0
+    # How long a claimed job is a worker's alone; after that another worker may take it over (a crashed one's).
+    lease_seconds: float = 60.0
+    poll_seconds: float = 0.5
     raw: dict[str, Any] = field(default_factory=dict)  # the whole config file, for later sections
 
     def caller_name(self, access_key_id: str) -> str:
@@ -65,6 +68,11 @@ def load(config_path: str | None = None, environ: dict[str, str] | None = None) 
     replication = raw.get("replication", {})
     settings.replication_settle_seconds = float(replication.get("settle_seconds", settings.replication_settle_seconds))
     settings.region_min_age_hours = float(replication.get("region_min_age_hours", settings.region_min_age_hours))
+    worker = raw.get("worker", {})
+    settings.lease_seconds = float(worker.get("lease_seconds", settings.lease_seconds))
+    settings.poll_seconds = float(worker.get("poll_seconds", settings.poll_seconds))
+    if settings.lease_seconds <= 0 or settings.poll_seconds <= 0:
+        raise ConfigError("[worker] lease_seconds and poll_seconds must be positive")
     for entry in raw.get("credentials", []):
         try:
             credential = Credential(entry["access_key_id"], entry["secret_access_key"], str(entry["account_id"]))

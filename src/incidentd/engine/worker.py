@@ -38,14 +38,16 @@ class Worker:
         db: Database,
         clock: Clock,
         settings: Any = None,
-        poll_seconds: float = 0.5,
+        poll_seconds: float | None = None,
         services: dict[str, Any] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.settings = settings
         self.services = services if services is not None else {}
-        self.poll_seconds = poll_seconds
+        # Settings carry the [worker] section; a worker built without them (tests) takes the defaults.
+        self.poll_seconds = poll_seconds if poll_seconds is not None else getattr(settings, "poll_seconds", 0.5)
+        self.lease_ms = int(1000 * getattr(settings, "lease_seconds", LEASE_MS / 1000))
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.handlers = load_all()
         self.wake = threading.Event()
@@ -75,7 +77,7 @@ class Worker:
                 if not queue.any_due(conn, kinds, now):
                     return ran
             with self.db.write() as conn:
-                jobs = queue.claim(conn, self.owner, kinds, now, LEASE_MS, limit)
+                jobs = queue.claim(conn, self.owner, kinds, now, self.lease_ms, limit)
             for job in jobs:
                 if job.kind in EFFECT_KINDS:
                     self._start_effect(job)
