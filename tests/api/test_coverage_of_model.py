@@ -17,6 +17,29 @@ def test_every_operation_of_every_served_service_has_a_handler():
     assert missing == []
 
 
+# incidentd serves a slice of ssm: the Automation documents and executions that runbooks need (issue 4).
+SSM_SLICE = [
+    "CreateDocument",
+    "GetDocument",
+    "DescribeDocument",
+    "UpdateDocument",
+    "UpdateDocumentDefaultVersion",
+    "DeleteDocument",
+    "ListDocuments",
+    "StartAutomationExecution",
+    "GetAutomationExecution",
+    "DescribeAutomationExecutions",
+    "StopAutomationExecution",
+    "SendAutomationSignal",
+]
+
+
+def test_every_operation_of_the_ssm_slice_has_a_handler():
+    handlers = load_all()
+    assert [name for name in SSM_SLICE if (model.SSM, name) not in handlers] == []
+    assert sorted(name for service, name in handlers if service == model.SSM) == sorted(SSM_SLICE)
+
+
 def test_every_handler_serves_an_operation_of_the_model():
     for service, name in load_all():
         assert name in model.service_model(service).operation_names, f"{service} has no operation {name}"

@@ -40,6 +40,6 @@ def handles(service: str, name: str, *, needs_onboarding: bool = True) -> Callab
 
 def load_all() -> dict[tuple[str, str], Operation]:
     """Import every handler module so that the table is complete."""
-    from incidentd.api import contacts, incidents  # noqa: F401  (imports register the handlers)
+    from incidentd.api import contacts, incidents, ssm  # noqa: F401  (imports register the handlers)
 
     return HANDLERS

@@ -257,3 +257,58 @@ page_receipts = sa.Table(
     sa.Column("channel_arn", sa.String(2048)),
     sa.Index("ix_page_receipts_page", "account_id", "page_arn", "id"),
 )
+
+# ssm (the runbook slice). Documents are regional like every ssm resource; each version is a row, and the head row
+# holds what all versions share (default and latest version, tags). Automation executions keep their document as
+# it was at start, so later updates or a deletion don't change a run in flight.
+
+ssm_documents = sa.Table(
+    "ssm_documents",
+    metadata,
+    _account(),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("default_version", sa.Integer, nullable=False),
+    sa.Column("latest_version", sa.Integer, nullable=False),
+    sa.Column("doc", JsonText, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "region", "name"),
+)
+
+ssm_document_versions = sa.Table(
+    "ssm_document_versions",
+    metadata,
+    _account(),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("version_name", sa.String(128)),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("doc", JsonText, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "region", "name", "version"),
+)
+
+automation_executions = sa.Table(
+    "automation_executions",
+    metadata,
+    _account(),
+    sa.Column("execution_id", sa.String(36), nullable=False),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("document_name", sa.String(128), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("start_ms", sa.BigInteger, nullable=False),
+    sa.Column("doc", JsonText, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "execution_id"),
+    # DescribeAutomationExecutions: newest first with a stable tie-break.
+    sa.Index("ix_automation_executions_start", "account_id", "region", "start_ms", "execution_id"),
+)
+
+automation_steps = sa.Table(
+    "automation_steps",
+    metadata,
+    _account(),
+    sa.Column("execution_id", sa.String(36), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("doc", JsonText, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "execution_id", "seq"),
+)

@@ -1,0 +1,103 @@
+"""Look-ups, descriptions and page tokens that the ssm handlers share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from incidentd.api.context import RequestContext
+from incidentd.engine import queue
+from incidentd.protocol.errors import ServiceError
+from incidentd.runbooks import builtin, engine, library
+from incidentd.store import paging
+
+SERVICE = "ssm"
+DEFAULT_PAGE_SIZE = 50  # the model's MaxResults maximum, and AWS's default for these lists
+# Automation documents run on whatever the steps reach, so AWS lists every platform for them.
+PLATFORMS = ["Windows", "Linux", "MacOS"]
+
+
+def invalid_document(name: str) -> ServiceError:
+    """The error every document operation models for a document that does not exist (for the caller)."""
+    return ServiceError("InvalidDocument", f"Document with name {name} does not exist.")
+
+
+def invalid_version(name: str, selector: str | None) -> ServiceError:
+    """The error for a version a document does not have."""
+    return ServiceError("InvalidDocumentVersion", f"Document {name} has no version {selector}.")
+
+
+def own_name(ctx: RequestContext, identifier: str) -> str:
+    """The name a Name parameter means for the caller; InvalidDocument for another account's ARN."""
+    name = library.name_of(ctx.account_id, ctx.region, identifier)
+    if name is None:
+        raise invalid_document(identifier)
+    return name
+
+
+def load(ctx: RequestContext, identifier: str, selector: str | None, version_name: str | None = None) -> library.Found:
+    """A version of a document the caller can read, or the modelled error."""
+    name = own_name(ctx, identifier)
+    head, found = library.find(ctx.conn, ctx.account_id, ctx.region, name, selector, version_name)
+    if head is None:
+        raise invalid_document(identifier)
+    if found is None:
+        raise invalid_version(identifier, version_name or selector)
+    return found
+
+
+def refuse_builtin(name: str, doing: str) -> None:
+    """Amazon's documents are read-only for every account."""
+    if builtin.is_builtin(name):
+        raise ServiceError("InvalidDocumentOperation", f"You can't {doing} the Amazon-owned document {name}.")
+
+
+def describe(found: library.Found) -> dict[str, Any]:
+    """A version as DescribeDocument (and Create/UpdateDocument) describes it."""
+    head, version = found.head, found.version
+    description = {
+        "Hash": version["Hash"],
+        "HashType": "Sha256",
+        "Name": found.name,
+        "DisplayName": head.get("DisplayName"),
+        "VersionName": version.get("VersionName"),
+        "Owner": found.owner,
+        "CreatedDate": version["CreatedDate"],
+        "Status": "Active",
+        "DocumentVersion": str(found.number),
+        "Description": version.get("Description"),
+        "Parameters": version.get("Parameters") or None,
+        "PlatformTypes": PLATFORMS,
+        "DocumentType": head["DocumentType"],
+        "SchemaVersion": version["SchemaVersion"],
+        "LatestVersion": str(head["_latest"]),
+        "DefaultVersion": str(head["_default"]),
+        "DocumentFormat": version["DocumentFormat"],
+        "TargetType": head.get("TargetType"),
+        "Tags": head.get("Tags", []),
+    }
+    return {key: value for key, value in description.items() if value is not None}
+
+
+def page_size(params: dict[str, Any]) -> int:
+    """MaxResults, or the default."""
+    return int(params.get("MaxResults") or DEFAULT_PAGE_SIZE)
+
+
+def read_token(params: dict[str, Any], *types: type) -> list[Any] | None:
+    """NextToken's keyset position; InvalidNextToken for a token this server did not issue."""
+    token = params.get("NextToken")
+    if not token:
+        return None
+    try:
+        return paging.decode(token, *types)
+    except paging.BadToken:
+        raise ServiceError("InvalidNextToken", "The specified token isn't valid.") from None
+
+
+def env(ctx: RequestContext) -> engine.Env:
+    """The engine's view of a request: its transaction, and jobs recorded in it."""
+
+    def enqueue(kind: str, payload: dict[str, Any], delay_ms: int) -> None:
+        queue.enqueue(ctx.conn, ctx.account_id, kind, payload, ctx.now_ms + delay_ms, ctx.now_ms)
+
+    return engine.Env(ctx.conn, ctx.db, ctx.account_id, ctx.now_ms, ctx.settings, enqueue)

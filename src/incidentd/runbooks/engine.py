@@ -1,0 +1,375 @@
+"""The execution state machine: entering, running and finishing steps, signals and stops.
+
+Each step runs in a durable job ("runbook.step") that carries the execution's fencing token: any change of course
+(a signal, a stop, the next step) takes a new token, so a job scheduled before it finds itself stale and does nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from incidentd.domain import arns
+from incidentd.protocol.errors import ServiceError
+from incidentd.runbooks import interpolate, parameters
+from incidentd.runbooks.actions import FAILED, SCRIPT, SLEEPING, SUCCESS, WAITING, Outcome, StepCall, manual, registry
+from incidentd.store import automations
+from incidentd.store.db import Database
+
+STEP_JOB = "runbook.step"
+SCRIPT_JOB = "runbook.script"
+TERMINAL = ("Success", "Failed", "Cancelled", "TimedOut")
+ACTIVE = ("InProgress", "Waiting")
+
+
+@dataclass
+class Env:
+    """What the engine needs from the request or job it runs in."""
+
+    conn: Connection
+    db: Database
+    account_id: str
+    now_ms: int
+    settings: Any
+    enqueue: Callable[[str, dict[str, Any], int], None]  # kind, payload, delay in ms
+
+
+def execution_arn(region: str, account: str, execution_id: str) -> str:
+    """The ARN Incident Manager records for an execution (automationExecutions[].ssmExecutionArn)."""
+    return f"arn:{arns.PARTITION}:ssm:{region}:{account}:automation-execution/{execution_id}"
+
+
+def start(
+    env: Env,
+    region: str,
+    name: str,
+    version: str,
+    doc: dict[str, Any],
+    values: dict[str, Any],
+    executed_by: str,
+    caller: str,
+    tags: list[dict[str, str]] | None = None,
+) -> str:
+    """Record a new execution and schedule its first step; its id."""
+    execution_id = str(uuid.uuid4())
+    now = env.now_ms / 1000
+    execution: dict[str, Any] = {
+        "AutomationExecutionId": execution_id,
+        "DocumentName": name,
+        "DocumentVersion": version,
+        "ExecutionStartTime": now,
+        "AutomationExecutionStatus": "InProgress",
+        "Parameters": parameters.to_wire(doc.get("parameters", {}), values),
+        "Outputs": {},
+        "Mode": "Auto",
+        "ExecutedBy": executed_by,
+        "AutomationType": "Local",
+        "Tags": tags or [],
+        "_document": doc,
+        "_values": values,
+        "_outputs": {},
+        "_region": region,
+        "_caller": caller,
+        "_token": 0,
+        "_seq": 0,
+        "_failedCritical": False,
+    }
+    automations.insert(env.conn, env.account_id, region, execution, env.now_ms)
+    _enter(env, execution, doc["mainSteps"][0])
+    return execution_id
+
+
+def variables(env: Env, execution: dict[str, Any]) -> dict[str, Any]:
+    """Everything a {{ }} reference can name in this execution."""
+    moment = datetime.datetime.fromtimestamp(env.now_ms / 1000, datetime.UTC)
+    return {
+        **execution["_values"],
+        **execution["_outputs"],
+        "automation:EXECUTION_ID": execution["AutomationExecutionId"],
+        "automation:DOCUMENT_NAME": execution["DocumentName"],
+        "global:ACCOUNT_ID": env.account_id,
+        "global:REGION": execution["_region"],
+        "global:AWS_PARTITION": arns.PARTITION,
+        "global:URL_SUFFIX": "amazonaws.com",
+        "global:DATE": moment.strftime("%Y-%m-%d"),
+        "global:DATE_TIME": moment.strftime("%Y-%m-%d_%H.%M.%S"),
+    }
+
+
+def run_step(env: Env, execution_id: str, token: int, timeout: bool = False) -> None:
+    """The step job: run the current step (or its wake-up, or its timeout) unless the job is stale."""
+    execution = automations.get(env.conn, env.account_id, execution_id)
+    if execution is None or execution["_token"] != token or execution["AutomationExecutionStatus"] not in ACTIVE:
+        return
+    step = _current(env, execution)
+    definition = _definition(execution, step["StepName"])
+    if timeout:
+        _fail(env, execution, step, definition, "The step timed out before it was signalled.", "TimedOut")
+        return
+    if step.get("_wakeMs") is not None:
+        if env.now_ms < step["_wakeMs"]:
+            env.enqueue(STEP_JOB, {"executionId": execution_id, "token": token}, step["_wakeMs"] - env.now_ms)
+            return
+        _succeed(env, execution, step, definition, Outcome(SUCCESS))
+        return
+    step.update(StepStatus="InProgress", ExecutionStartTime=env.now_ms / 1000)
+    try:
+        inputs = interpolate.resolve(definition.get("inputs", {}), variables(env, execution))
+    except interpolate.Unresolved as error:
+        _fail(env, execution, step, definition, str(error))
+        return
+    step["Inputs"] = {key: interpolate.as_text(value) for key, value in inputs.items()}
+    step["_inputs"] = inputs
+    action = registry().get(definition["action"])
+    if action is None:
+        supported = ", ".join(registry())
+        outcome = Outcome(FAILED, message=f"incidentd does not run {definition['action']} steps; it runs {supported}.")
+    else:
+        outcome = action(StepCall(env, execution, definition, inputs))
+    apply(env, execution, step, definition, outcome)
+
+
+def apply(
+    env: Env, execution: dict[str, Any], step: dict[str, Any], definition: dict[str, Any], outcome: Outcome
+) -> None:
+    """Record what a step came to and move the execution on."""
+    if outcome.status == SUCCESS:
+        _succeed(env, execution, step, definition, outcome)
+    elif outcome.status == FAILED:
+        _fail(env, execution, step, definition, outcome.message)
+    elif outcome.status == WAITING:
+        step["StepStatus"] = "Waiting"
+        execution["AutomationExecutionStatus"] = "Waiting"
+        if definition.get("timeoutSeconds"):
+            payload = {"executionId": execution["AutomationExecutionId"], "token": execution["_token"], "timeout": True}
+            env.enqueue(STEP_JOB, payload, int(definition["timeoutSeconds"]) * 1000)
+        _save(env, execution, step)
+    elif outcome.status == SLEEPING:
+        assert outcome.wake_ms is not None
+        step["_wakeMs"] = outcome.wake_ms
+        payload = {"executionId": execution["AutomationExecutionId"], "token": execution["_token"]}
+        env.enqueue(STEP_JOB, payload, outcome.wake_ms - env.now_ms)
+        _save(env, execution, step)
+    elif outcome.status == SCRIPT:
+        env.enqueue(SCRIPT_JOB, {"executionId": execution["AutomationExecutionId"], "token": execution["_token"]}, 0)
+        _save(env, execution, step)
+
+
+def current(env: Env, execution_id: str, token: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]] | None:
+    """The execution, its current step and that step's definition, if the token is still the current one."""
+    execution = automations.get(env.conn, env.account_id, execution_id)
+    if execution is None or execution["_token"] != token or execution["AutomationExecutionStatus"] not in ACTIVE:
+        return None
+    step = _current(env, execution)
+    return execution, step, _definition(execution, step["StepName"])
+
+
+# --- Signals and stops --------------------------------------------------------------------------------------------
+
+
+def signal(env: Env, execution: dict[str, Any], kind: str, payload: dict[str, list[str]], caller: str) -> None:
+    """Apply SendAutomationSignal to an execution of the caller's account."""
+    if execution["AutomationExecutionStatus"] in TERMINAL:
+        raise _invalid_signal(f"The execution has ended ({execution['AutomationExecutionStatus']}).")
+    step = _current(env, execution)
+    definition = _definition(execution, step["StepName"])
+    if kind in ("StartStep", "StopStep"):
+        raise _invalid_signal(f"{kind} applies to Interactive executions, which incidentd does not run.")
+    if kind == "Revoke":
+        raise _invalid_signal("Revoke applies to change requests, which incidentd does not run.")
+    wanted = (payload.get("StepName") or [""])[0] or None
+    if wanted is not None and wanted != step["StepName"]:
+        raise ServiceError("AutomationStepNotFoundException", f"The execution is not waiting at a step {wanted}.")
+    waiting = step.get("StepStatus") == "Waiting"
+    if kind == "Resume":
+        if not waiting or definition["action"] != "aws:pause":
+            raise _invalid_signal("The execution is not paused at an aws:pause step.")
+        execution["_token"] += 1
+        _succeed(env, execution, step, definition, Outcome(SUCCESS))
+        return
+    if not waiting or definition["action"] != "aws:approve":
+        raise _invalid_signal("The execution is not waiting for approval at an aws:approve step.")
+    _decide(env, execution, step, definition, kind == "Approve", caller, (payload.get("Comment") or [""])[0])
+
+
+def _decide(
+    env: Env,
+    execution: dict[str, Any],
+    step: dict[str, Any],
+    definition: dict[str, Any],
+    approve: bool,
+    caller: str,
+    comment: str,
+) -> None:
+    inputs = step.get("_inputs", {})
+    approvers = inputs.get("Approvers")
+    approvers = [approvers] if isinstance(approvers, str) else list(approvers or [])
+    if not manual.is_approver(approvers, caller):
+        raise _invalid_signal(f"{caller} is not one of the step's Approvers.")
+    decisions = [d for d in step.get("_decisions", []) if d["Approver"] != caller]
+    decisions.append({"Approver": caller, "Decision": "Approve" if approve else "Reject", "Comment": comment})
+    step["_decisions"] = decisions
+    # The token stays until the step ends: a partial approval must not cancel the step's pending timeout.
+    if not approve:
+        outputs = {"ApprovalStatus": "Rejected", "ApproverDecisions": decisions}
+        _record_outputs(execution, step, definition, outputs)
+        _fail(env, execution, step, definition, f"The approval was rejected by {caller}.", retry=False)
+        return
+    approvals = sum(1 for d in decisions if d["Decision"] == "Approve")
+    if approvals >= int(inputs.get("MinRequiredApprovals", 1)):
+        outputs = {"ApprovalStatus": "Approved", "ApproverDecisions": decisions}
+        _succeed(env, execution, step, definition, Outcome(SUCCESS, outputs=outputs))
+        return
+    _save(env, execution, step)
+
+
+def stop(env: Env, execution: dict[str, Any]) -> None:
+    """StopAutomationExecution: the current step and the execution end as Cancelled."""
+    if execution["AutomationExecutionStatus"] in TERMINAL:
+        raise ServiceError(
+            "InvalidAutomationStatusUpdateException",
+            f"The execution has already ended ({execution['AutomationExecutionStatus']}).",
+        )
+    step = _current(env, execution)
+    execution["_token"] += 1
+    if step.get("StepStatus") not in TERMINAL:
+        step.update(StepStatus="Cancelled", ExecutionEndTime=env.now_ms / 1000)
+    _finish(env, execution, step, "Cancelled")
+
+
+def _invalid_signal(message: str) -> ServiceError:
+    return ServiceError("InvalidAutomationSignalException", message)
+
+
+# --- Moving from step to step -------------------------------------------------------------------------------------
+
+
+def _enter(env: Env, execution: dict[str, Any], definition: dict[str, Any]) -> None:
+    """Make a step current and schedule its job."""
+    execution["_seq"] += 1
+    execution["_token"] += 1
+    execution.update(
+        AutomationExecutionStatus="InProgress", CurrentStepName=definition["name"], CurrentAction=definition["action"]
+    )
+    step = {
+        "StepName": definition["name"],
+        "Action": definition["action"],
+        "StepExecutionId": str(uuid.uuid4()),
+        "StepStatus": "Pending",
+        "OnFailure": definition.get("onFailure", "Abort"),
+        "MaxAttempts": int(definition.get("maxAttempts", 1)),
+        "IsEnd": bool(definition.get("isEnd", False)),
+        "IsCritical": bool(definition.get("isCritical", True)),
+        "_attempt": 1,
+    }
+    if definition.get("timeoutSeconds"):
+        step["TimeoutSeconds"] = int(definition["timeoutSeconds"])
+    if definition.get("nextStep"):
+        step["NextStep"] = definition["nextStep"]
+    env.enqueue(STEP_JOB, {"executionId": execution["AutomationExecutionId"], "token": execution["_token"]}, 0)
+    _save(env, execution, step)
+
+
+def _succeed(
+    env: Env, execution: dict[str, Any], step: dict[str, Any], definition: dict[str, Any], outcome: Outcome
+) -> None:
+    step.update(StepStatus="Success", ExecutionEndTime=env.now_ms / 1000)
+    step.pop("_wakeMs", None)
+    _record_outputs(execution, step, definition, outcome.outputs)
+    if definition.get("isEnd"):
+        _finish(env, execution, step)
+        return
+    _go_on(env, execution, step, outcome.next_step or definition.get("nextStep"))
+
+
+def _fail(
+    env: Env,
+    execution: dict[str, Any],
+    step: dict[str, Any],
+    definition: dict[str, Any],
+    message: str,
+    status: str = "Failed",
+    retry: bool = True,
+) -> None:
+    if retry and step.get("_attempt", 1) < int(definition.get("maxAttempts", 1)):
+        # Another attempt, under a new token so that anything scheduled for the last one is stale.
+        step.update(_attempt=step.get("_attempt", 1) + 1, StepStatus="Pending", FailureMessage=message)
+        step.pop("_wakeMs", None)
+        execution["_token"] += 1
+        execution["AutomationExecutionStatus"] = "InProgress"
+        env.enqueue(STEP_JOB, {"executionId": execution["AutomationExecutionId"], "token": execution["_token"]}, 0)
+        _save(env, execution, step)
+        return
+    step.update(StepStatus=status, ExecutionEndTime=env.now_ms / 1000, FailureMessage=message)
+    step["FailureDetails"] = {
+        "FailureStage": "Execution",
+        "FailureType": "Verification" if status == "Failed" else "Timeout",
+    }
+    on_failure = str(definition.get("onFailure", "Abort"))
+    if on_failure == "Abort":
+        execution["FailureMessage"] = f"Step {step['StepName']} ended as {status}: {message}"
+        _finish(env, execution, step, status)
+        return
+    if definition.get("isCritical", True):
+        # A critical step that failed makes the whole run Failed even when it carries on (isCritical, AWS docs).
+        execution["_failedCritical"] = True
+        execution.setdefault("FailureMessage", f"Step {step['StepName']} ended as {status}: {message}")
+    _go_on(env, execution, step, on_failure[5:] if on_failure.startswith("step:") else definition.get("nextStep"))
+
+
+def _go_on(env: Env, execution: dict[str, Any], step: dict[str, Any], target: str | None) -> None:
+    """Enter the named step, else the one after the current in mainSteps, else finish."""
+    steps = execution["_document"]["mainSteps"]
+    if target is None:
+        names = [s["name"] for s in steps]
+        index = names.index(step["StepName"]) + 1
+        if index >= len(steps):
+            _finish(env, execution, step)
+            return
+        target = names[index]
+    automations.put_step(env.conn, env.account_id, execution["AutomationExecutionId"], execution["_seq"], step)
+    _enter(env, execution, _definition(execution, target))
+
+
+def _finish(env: Env, execution: dict[str, Any], step: dict[str, Any], status: str | None = None) -> None:
+    if status is None:
+        status = "Failed" if execution["_failedCritical"] else "Success"
+    execution.update(AutomationExecutionStatus=status, ExecutionEndTime=env.now_ms / 1000)
+    execution.pop("CurrentStepName", None)
+    execution.pop("CurrentAction", None)
+    execution["Outputs"] = {
+        name: parameters.wire_values(execution["_outputs"][name])
+        for name in execution["_document"].get("outputs", [])
+        if name in execution["_outputs"]
+    }
+    _save(env, execution, step)
+
+
+def _record_outputs(
+    execution: dict[str, Any], step: dict[str, Any], definition: dict[str, Any], outputs: dict[str, Any]
+) -> None:
+    step["Outputs"] = {name: parameters.wire_values(value) for name, value in outputs.items()}
+    for name, value in outputs.items():
+        execution["_outputs"][f"{definition['name']}.{name}"] = value
+
+
+def _save(env: Env, execution: dict[str, Any], step: dict[str, Any]) -> None:
+    automations.put_step(env.conn, env.account_id, execution["AutomationExecutionId"], execution["_seq"], step)
+    automations.save(env.conn, env.account_id, execution)
+
+
+def _current(env: Env, execution: dict[str, Any]) -> dict[str, Any]:
+    step = automations.step(env.conn, env.account_id, execution["AutomationExecutionId"], execution["_seq"])
+    if step is None:
+        raise LookupError(f"execution {execution['AutomationExecutionId']} has no step {execution['_seq']}")
+    return step
+
+
+def _definition(execution: dict[str, Any], name: str) -> dict[str, Any]:
+    definition: dict[str, Any] = next(s for s in execution["_document"]["mainSteps"] if s["name"] == name)
+    return definition
