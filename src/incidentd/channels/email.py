@@ -93,7 +93,9 @@ class SmtpTransport:
         mail["Message-ID"] = make_msgid(domain=self._domain)
         mail["X-Incidentd-Reference"] = _LINE_BREAKS.sub(" ", message.reference)
         body = message.content.rstrip()
-        mail.set_content(f"{body}\n\n{message.code_line()}\n" if body else f"{message.code_line()}\n")
+        # A notification (a chat-channel topic's e-mail subscriber) has no code to accept.
+        tail = message.code_line() if message.code else ""
+        mail.set_content("\n\n".join(part for part in (body, tail) if part) + "\n")
         return mail
 
     def _deliver(self, mail: EmailMessage, address: str) -> None:

@@ -1,0 +1,223 @@
+"""The [[sns_topics]] and [notifications] sections of the config file, read and checked once at start."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import string
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from incidentd.channels import ChannelConfigError
+from incidentd.channels._http import check_url
+from incidentd.config import DEV_CREDENTIAL, Settings
+from incidentd.domain import arns
+
+log = logging.getLogger("incidentd.notify")
+
+PROTOCOLS = ("slack", "msteams", "mattermost", "https", "email")
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:4570"
+URL_FIELDS = ("arn", "id", "plan", "region", "account")
+MAX_RETRY_DELAY_SECONDS = 300.0
+
+_TOPIC_KEYS = {"arn", "subscribers"}
+_SUBSCRIBER_KEYS = {"protocol", "endpoint", "secret"}
+_NOTIFICATION_KEYS = {
+    "public_url",
+    "incident_url",
+    "link_secret",
+    "retry_seconds",
+    "retry_for_seconds",
+    "timeout_seconds",
+}
+_announced: list[bool] = []  # whether this process has logged its topics
+_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class NotifyConfigError(ChannelConfigError):
+    """A [[sns_topics]] or [notifications] setting that can't be used; `incidentd serve` exits 2 on it."""
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """One subscription of a topic: where a chat product, an HTTPS receiver or a mailbox gets its messages."""
+
+    protocol: str
+    endpoint: str
+    secret: str | None = field(default=None, repr=False)
+
+    @property
+    def key(self) -> str:
+        """A stable name for this subscription that jobs carry instead of the endpoint.
+
+        Chat webhook URLs are credentials themselves (anyone holding a Slack hook URL can post), so the job table
+        stores this digest and the delivery looks the endpoint up in the config again.
+        """
+        return hashlib.sha256(f"{self.protocol}\n{self.endpoint}".encode()).hexdigest()[:20]
+
+    def describe(self) -> str:
+        """The subscription for logs: host only, since a chat webhook's path is its secret."""
+        if self.protocol == "email":
+            return f"email {self.endpoint}"
+        parts = urllib.parse.urlsplit(self.endpoint)
+        return f"{self.protocol} {parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """Which subscribers each topic has, where links point, and how deliveries retry."""
+
+    topics: dict[str, tuple[Subscriber, ...]] = field(default_factory=dict)
+    public_url: str = DEFAULT_PUBLIC_URL
+    incident_url: str | None = None
+    link_key: bytes = field(default=b"", repr=False)
+    region: str = "us-east-1"
+    retry_seconds: float = 5.0
+    retry_for_seconds: float = 3600.0
+    timeout_seconds: float = 10.0
+
+    def subscribers(self, topic_arn: str) -> tuple[Subscriber, ...]:
+        """The subscribers of a topic; none for a topic the config doesn't name."""
+        return self.topics.get(topic_arn, ())
+
+    def subscriber(self, topic_arn: str, key: str) -> Subscriber | None:
+        """A topic's subscriber by its key, if the config still has it."""
+        return next((sub for sub in self.subscribers(topic_arn) if sub.key == key), None)
+
+    def retry_delay_ms(self, attempt: int) -> int:
+        """The wait after a failed attempt: retry_seconds, doubling each time, at most five minutes."""
+        cap = max(self.retry_seconds, MAX_RETRY_DELAY_SECONDS)
+        return int(1000 * min(cap, self.retry_seconds * 2 ** max(0, attempt - 1)))
+
+
+def load(settings: Settings | None, env: Mapping[str, str]) -> NotifySettings:
+    """The notification settings from the config file and INCIDENTD_PUBLIC_URL / INCIDENTD_LINK_SECRET."""
+    if settings is None:
+        return NotifySettings(link_key=link_key(None, {}))
+    raw = settings.raw
+    section = _table(raw.get("notifications", {}), "[notifications]")
+    _no_unknown(section, _NOTIFICATION_KEYS, "[notifications]")
+    public_url = env.get("INCIDENTD_PUBLIC_URL") or section.get("public_url") or DEFAULT_PUBLIC_URL
+    try:
+        check_url(str(public_url))
+    except ValueError as exc:
+        raise NotifyConfigError(f"[notifications] public_url / INCIDENTD_PUBLIC_URL: {exc}") from None
+    template = section.get("incident_url")
+    if template is not None:
+        _check_template(template)
+    secret = env.get("INCIDENTD_LINK_SECRET") or section.get("link_secret")
+    if secret is not None and not isinstance(secret, str):
+        raise NotifyConfigError("[notifications] link_secret must be a string")
+    return NotifySettings(
+        topics=_topics(raw.get("sns_topics", [])),
+        public_url=str(public_url).rstrip("/"),
+        incident_url=template,
+        link_key=link_key(secret, settings.credentials),
+        region=settings.region,
+        retry_seconds=_seconds(section, "retry_seconds", 5.0),
+        retry_for_seconds=_seconds(section, "retry_for_seconds", 3600.0),
+        timeout_seconds=_seconds(section, "timeout_seconds", 10.0),
+    )
+
+
+def link_key(secret: str | None, credentials: Mapping[str, Any]) -> bytes:
+    """The HMAC key of incident links: the configured secret, else one derived from the credentials' secret keys.
+
+    Derived, every node of a cluster computes the same key without a new setting; rotating a secret key changes
+    it, which invalidates the links already sent.
+    """
+    if secret:
+        return secret.encode()
+    secrets = sorted(c.secret_access_key for c in credentials.values()) or [DEV_CREDENTIAL.secret_access_key]
+    return hashlib.sha256(b"incidentd incident links\n" + "\n".join(secrets).encode()).digest()
+
+
+def _topics(entries: Any) -> dict[str, tuple[Subscriber, ...]]:
+    if not isinstance(entries, list):
+        raise NotifyConfigError("sns_topics must be an array of tables: [[sns_topics]]")
+    topics: dict[str, tuple[Subscriber, ...]] = {}
+    for number, entry in enumerate(entries, 1):
+        where = f"[[sns_topics]] entry {number}"
+        entry = _table(entry, where)
+        _no_unknown(entry, _TOPIC_KEYS, where)
+        arn = str(entry.get("arn", ""))
+        parsed = arns.parse(arn)
+        if parsed is None or parsed.service != "sns" or not parsed.account or ":" in parsed.resource:
+            raise NotifyConfigError(f"{where}: arn must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")
+        if arn in topics:
+            raise NotifyConfigError(f"{where}: topic {arn} is configured twice")
+        subscribers = entry.get("subscribers", [])
+        if not isinstance(subscribers, list):
+            raise NotifyConfigError(f"{where} ({arn}): subscribers must be an array of tables")
+        found = [_subscriber(item, f"{where} ({arn}) subscriber {i}") for i, item in enumerate(subscribers, 1)]
+        if len({sub.key for sub in found}) != len(found):
+            raise NotifyConfigError(f"{where} ({arn}): a subscriber is listed twice (same protocol and endpoint)")
+        topics[arn] = tuple(found)
+    if not _announced:  # the page and the worker of one process both read the settings: say it once
+        _announced.append(True)
+        for arn, subscribers in topics.items():
+            log.info("SNS topic %s delivers to %s", arn, ", ".join(s.describe() for s in subscribers) or "nobody")
+    return topics
+
+
+def _subscriber(item: Any, where: str) -> Subscriber:
+    item = _table(item, where)
+    _no_unknown(item, _SUBSCRIBER_KEYS, where)
+    protocol, endpoint, secret = item.get("protocol"), item.get("endpoint"), item.get("secret")
+    if protocol not in PROTOCOLS:
+        raise NotifyConfigError(f"{where}: protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
+    if not isinstance(endpoint, str) or not endpoint:
+        raise NotifyConfigError(f"{where}: endpoint is missing")
+    if secret is not None and (not isinstance(secret, str) or not secret):
+        raise NotifyConfigError(f"{where}: secret must be a non-empty string")
+    if protocol == "email":
+        if not _ADDRESS.match(endpoint):
+            raise NotifyConfigError(f"{where}: endpoint must be an e-mail address, not {endpoint!r}")
+    else:
+        try:
+            check_url(endpoint)
+        except ValueError as exc:
+            raise NotifyConfigError(f"{where}: {exc}") from None
+    return Subscriber(protocol, endpoint, secret)
+
+
+def _check_template(template: Any) -> None:
+    """An incident_url template may use only the documented fields."""
+    if not isinstance(template, str):
+        raise NotifyConfigError("[notifications] incident_url must be a string")
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as exc:
+        raise NotifyConfigError(f"[notifications] incident_url: {exc}") from None
+    unknown = names - set(URL_FIELDS)
+    if unknown:
+        raise NotifyConfigError(
+            f"[notifications] incident_url uses {', '.join(sorted(unknown))}; it may use {{{'}, {'.join(URL_FIELDS)}}}"
+        )
+    try:
+        check_url(template.format(**dict.fromkeys(URL_FIELDS, "x")))
+    except ValueError as exc:
+        raise NotifyConfigError(f"[notifications] incident_url: {exc}") from None
+
+
+def _seconds(section: Mapping[str, Any], key: str, default: float) -> float:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise NotifyConfigError(f"[notifications] {key} must be a positive number of seconds")
+    return float(value)
+
+
+def _table(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise NotifyConfigError(f"{where} must be a table")
+    return value
+
+
+def _no_unknown(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    """A misspelt key would otherwise be ignored silently, and its subscriber never hear a thing."""
+    unknown = set(table) - allowed
+    if unknown:
+        raise NotifyConfigError(f"{where}: unknown key {', '.join(sorted(unknown))}")

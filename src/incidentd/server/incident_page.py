@@ -1,0 +1,53 @@
+"""GET /incidents/{account}/{plan}/{id}?sig=…: the read-only page that notification links open."""
+
+from __future__ import annotations
+
+import os
+
+from incidentd.notify import links, page
+from incidentd.notify import settings as notify_settings
+from incidentd.protocol.wire import WireRequest, WireResponse
+from incidentd.server.dispatch import Dispatcher
+from incidentd.server.routes import PlainHandler
+from incidentd.store import incidents, timeline
+
+# The page is reached without AWS credentials, so it says as little as possible to whoever guesses:
+# any bad path, bad signature or missing incident is the same bare 404.
+NOT_FOUND = WireResponse(404, b"Not Found", [("content-type", "text/plain; charset=utf-8")])
+HEADERS = [
+    ("content-type", "text/html; charset=utf-8"),
+    ("cache-control", "no-store"),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    # No script, no outside resource; and no Referer that would carry the signed link elsewhere.
+    ("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
+    ("referrer-policy", "no-referrer"),
+]
+
+
+def incident_page(dispatcher: Dispatcher) -> PlainHandler:
+    """The page handler for a server.
+
+    Reading the notification settings here also checks [[sns_topics]] and [notifications] as the server starts,
+    so a mistake there stops `incidentd serve` with exit status 2 instead of surfacing at the first incident.
+    """
+    settings = notify_settings.load(dispatcher.settings, os.environ)
+    db = dispatcher.db
+
+    def handle(request: WireRequest) -> WireResponse:
+        arn = links.verified_arn(request.raw_path, request.query_string, settings.link_key)
+        if arn is None:
+            return NOT_FOUND
+        found = links.parts(arn)
+        assert found is not None  # verified_arn built it
+        account = found[0]
+        with db.read() as conn:
+            record = incidents.get(conn, account, arn)
+            if record is None:
+                return NOT_FOUND
+            # The newest events when there are very many, shown oldest first as a timeline reads.
+            newest = timeline.all_for(conn, account, arn, timeline.EventQuery(newest_first=True))
+        events = newest[: page.MAX_EVENTS][::-1]
+        return WireResponse(200, page.render(record, events).encode(), list(HEADERS))
+
+    return handle
