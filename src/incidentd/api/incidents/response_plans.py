@@ -8,8 +8,9 @@ from typing import Any
 from incidentd.api.context import RequestContext
 from incidentd.api.incidents.common import SERVICE, load_plan, page_size, plan_name_of, read_token
 from incidentd.api.registry import handles
+from incidentd.channels.pagerduty import SecretError, find_secret
 from incidentd.domain import arns
-from incidentd.protocol.errors import ServiceError
+from incidentd.protocol.errors import ServiceError, validation_error
 from incidentd.store import paging, plans, policies, tags
 
 _PLAN_MEMBERS = ("displayName", "incidentTemplate", "chatChannel", "engagements", "actions", "integrations")
@@ -29,6 +30,7 @@ _TEMPLATE_UPDATES = {
 def create_response_plan(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """Store a plan under a name unique in the account."""
     name = params["name"]
+    _check_secrets(ctx, params.get("integrations", []))
     arn = arns.response_plan(ctx.account_id, name)
     doc = {"arn": arn, "name": name, **{k: params[k] for k in _PLAN_MEMBERS if k in params}}
     if not plans.insert(ctx.conn, ctx.account_id, name, doc):
@@ -68,6 +70,7 @@ def list_response_plans(ctx: RequestContext, params: dict[str, Any]) -> dict[str
 def update_response_plan(ctx: RequestContext, params: dict[str, Any]) -> None:
     """Change only the members the request carries; empty strings clear summary and dedupe string."""
     doc = copy.deepcopy(load_plan(ctx, params["arn"]))
+    _check_secrets(ctx, params.get("integrations", []))
     for member in _PLAN_MEMBERS:
         if member in params:
             doc[member] = params[member]
@@ -96,3 +99,23 @@ def delete_response_plan(ctx: RequestContext, params: dict[str, Any]) -> None:
     tags.remove(ctx.conn, ctx.account_id, arn)
     policies.delete(ctx.conn, ctx.account_id, arn)
     return None
+
+
+def _check_secrets(ctx: RequestContext, integrations: list[dict[str, Any]]) -> None:
+    """AWS checks a PagerDuty secretId against Secrets Manager; incidentd checks its [secrets] table, when it has one.
+
+    A server with no [secrets] table at all takes any secretId, and reports an unknown one on the incident's
+    timeline when it is used: plans can then be written before the secrets are configured.
+    """
+    raw = getattr(ctx.settings, "raw", None) or {}
+    if "secrets" not in raw:
+        return
+    for integration in integrations:
+        config = integration.get("pagerDutyConfiguration")
+        if config is None:
+            continue
+        try:
+            find_secret(raw, config["secretId"], ctx.account_id)
+        except SecretError:
+            # AWS's message for a secret it can't use (aws-semantics §1.5).
+            raise validation_error("We were unable to validate the AWS Secrets Manager secret") from None
