@@ -14,6 +14,8 @@ import sys
 from incidentd import channels, config
 from incidentd.clock import SystemClock
 from incidentd.engine.worker import Worker
+from incidentd.notify import settings as notify_settings
+from incidentd.ops import logs
 from incidentd.store import migrate
 from incidentd.store.db import Database
 
@@ -65,15 +67,17 @@ def serve(args: argparse.Namespace) -> int:
         worker.start_thread()
         wake = worker.wake.set
     dispatcher = Dispatcher(settings, db, clock, credentials, on_write=wake)
+    application = Application(dispatcher, routes=plain_routes(dispatcher))  # reads the config's sections first
     log.info("incidentd serving on http://%s:%s (database %s)", args.host, args.port, db.url.split("@")[-1])
     # The service models and everything loaded so far live as long as the process: keep the cyclic garbage
     # collector from walking them again and again under load.
     gc.freeze()
     uvicorn.run(
-        Application(dispatcher, routes=plain_routes(dispatcher)),
+        application,
         host=args.host,
         port=args.port,
         log_level="warning",
+        log_config=None,  # uvicorn's own records go through the handler and format set up in main()
         http="httptools",
         loop="uvloop",
         timeout_keep_alive=30,
@@ -87,7 +91,9 @@ def _worker(db: Database, clock: SystemClock, settings: config.Settings) -> Work
     transports = channels.transports_from_settings(os.environ, settings.raw)
     for channel_type, transport in transports.items():
         log.info("%s pages go through %s", channel_type, transport.describe())
-    return Worker(db, clock, settings, services={"transports": transports})
+    # Read, and so checked, at start: a bad [[sns_topics]] stops the process here, not at the first incident.
+    notify = notify_settings.load(settings, os.environ)
+    return Worker(db, clock, settings, services={"transports": transports, "notify": notify})
 
 
 def worker(args: argparse.Namespace) -> int:
@@ -95,7 +101,16 @@ def worker(args: argparse.Namespace) -> int:
     settings = _settings(args)
     db = Database(settings.database_url)
     migrate.upgrade(db)
-    engine = _worker(db, SystemClock(), settings)
+    clock = SystemClock()
+    engine = _worker(db, clock, settings)
+    if args.metrics_port:
+        # The worker counts its deliveries in its own process; this is where Prometheus reads them.
+        from prometheus_client import start_http_server
+
+        from incidentd.ops import metrics
+
+        start_http_server(args.metrics_port, args.metrics_host, registry=metrics.registry(db, clock))
+        log.info("worker metrics on http://%s:%s/metrics", args.metrics_host, args.metrics_port)
 
     def stop(*_: object) -> None:
         engine.stop()
@@ -128,6 +143,17 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(func=func)
         sub.add_argument("--database", help="sqlite:///path or postgresql://… (default: ./data/incidentd.db)")
         sub.add_argument("--config", help="TOML config file (or INCIDENTD_CONFIG)")
+        sub.add_argument("--log-format", choices=logs.FORMATS, help="text or json lines (default: text)")
+        sub.add_argument("--log-level", choices=logs.LEVELS, help="the lowest level logged (default: info)")
+        sub.add_argument(
+            "--access-log",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="log one line per AWS API request (default: off)",
+        )
+        if name == "worker":
+            sub.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
+            sub.add_argument("--metrics-host", default="127.0.0.1", help="address for --metrics-port")
         if name == "serve":
             sub.add_argument("--host", default="127.0.0.1")
             sub.add_argument("--port", type=int, default=4570)
@@ -135,10 +161,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _set_up_logging(args: argparse.Namespace) -> None:
+    """Log as --log-format, INCIDENTD_LOG_FORMAT or the config file's [logging] section say."""
+    try:
+        section = config.load(args.config).raw.get("logging", {})
+    except config.ConfigError:
+        section = {}  # the command reports the broken file, once logging is set up
+    chosen = logs.LogSettings.resolve(section, os.environ, args.log_format, args.log_level, args.access_log)
+    logs.configure(chosen)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    try:
+        _set_up_logging(args)
+    except logs.LogSettingsError as exc:
+        logs.configure(logs.LogSettings())
+        log.error("%s", exc)
+        return 2
     try:
         return int(args.func(args))
     except (config.ConfigError, channels.ChannelConfigError) as exc:

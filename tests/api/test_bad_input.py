@@ -81,6 +81,12 @@ CASES = {
     "non-utf8 query": Case("GET", "/getResponsePlan?arn=%FF%FE", headers={}),
     "non-utf8 body": Case("POST", "/createResponsePlan", b'{"name": "bad-\xff\xfe", "incidentTemplate": {}}'),
     "unpaired surrogate escape": Case("POST", "/createResponsePlan", raw_plan_body('"summary": "\\ud800"')),
+    # Found by tests/fuzz: json.loads(bytes) let a UTF-8-encoded surrogate through, and PostgreSQL refused NUL.
+    "utf-8-encoded surrogate": Case(
+        "POST", "/createResponsePlan", raw_plan_body('"summary": "S"').replace(b'"S"', b'"\xed\xa0\x80"')
+    ),
+    "nul in a string": Case("POST", "/createResponsePlan", raw_plan_body('"summary": "a\\u0000b"')),
+    "nul in a uri label": Case("GET", "/tags/arn%3Aaws%3Assm-incidents%3A%3A1%3Aresponse-plan%2Fx%00", headers={}),
     "deeply nested json": Case("POST", "/createResponsePlan", nested(100_000)),
     # Python refuses to parse integers longer than 4300 digits; both sides of that limit are covered.
     "huge integer": Case("POST", "/createResponsePlan", raw_plan_body('"impact": 1' + "0" * 4000)),

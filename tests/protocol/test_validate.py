@@ -123,3 +123,18 @@ def test_a_name_is_refused_exactly_when_it_breaks_the_pattern_or_length(name: st
 def test_arbitrary_json_never_crashes_validation(value: object) -> None:
     for op in ("CreateResponsePlan", "StartIncident", "ListIncidentRecords", "UpdateRelatedItems"):
         check_input(_shape(op), value if isinstance(value, dict) else {"name": value})
+
+
+def test_a_nul_character_in_a_string_is_refused_on_every_database():
+    # PostgreSQL text can't hold NUL; refusing it everywhere keeps SQLite's answer the same (found by tests/fuzz).
+    assert _failures("CreateResponsePlan", {**PLAN, "name": "a\x00b"}) == [
+        "Value 'a\\u0000b' at 'name' failed to satisfy constraint: Member must not contain the null character"
+    ]
+
+
+def test_a_trailing_newline_does_not_slip_past_a_dollar_anchor():
+    # Python's $ also matches before a final newline; the model's ECMAScript $ does not.
+    assert _failures("CreateResponsePlan", {**PLAN, "name": "ok\n"}) == [
+        "Value 'ok\n' at 'name' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: ^[a-zA-Z0-9-_]*$"
+    ]

@@ -156,6 +156,11 @@ def _string(shape: Shape, value: Any, path: str, failures: list[str]) -> Any:
         _fail(failures, value, path, "Member must be a string")
         return None
     _check_size(shape, value, path, failures)
+    if "\x00" in value:
+        # PostgreSQL text can't hold NUL, so neither database may take one: the same request gets the same answer
+        # on both. (Document members are stored as escaped JSON and keep theirs.)
+        _fail(failures, value.replace("\x00", "\\u0000"), path, "Member must not contain the null character")
+        return None
     pattern = shape.metadata.get("pattern")
     if pattern is not None:
         compiled = _compile(pattern)
@@ -224,6 +229,28 @@ def _blob(value: Any, path: str, failures: list[str]) -> Any:
 def _compile(pattern: str) -> re.Pattern[str] | None:
     """Compile a model pattern once; the few Java-only constructs Python lacks are skipped, not guessed."""
     try:
-        return re.compile(pattern)
+        return re.compile(_end_anchors(pattern))
     except re.error:
         return None
+
+
+def _end_anchors(pattern: str) -> str:
+    """The pattern with each `$` anchor outside a character class written as `\\Z`."""
+    # Model patterns are ECMAScript regexes (Smithy), whose `$` matches only at the very end; Python's also
+    # matches before a final newline, so "name\n" would pass ^[a-z]*$.
+    out: list[str] = []
+    escaped = in_class = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "$" and not in_class:
+            out.append("\\Z")
+            continue
+        out.append(char)
+    return "".join(out)

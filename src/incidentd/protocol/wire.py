@@ -32,6 +32,9 @@ class WireResponse:
     status: int
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
+    # (service, operation) that answered, for metrics and the access log; never sent. Operation names come
+    # from the service model only ("unknown" before routing), so they are safe as metric labels.
+    operation: tuple[str, str] | None = None
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
@@ -39,7 +42,9 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        value = json.loads(body)
+        # Decoded here, strictly: json.loads(bytes) decodes with "surrogatepass", which lets UTF-8-encoded
+        # surrogates (b"\xed\xa0\x80") through as lone surrogates that nothing downstream can encode.
+        value = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise validation_error(f"Could not parse the request body as JSON: {exc}") from None
     except RecursionError:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
+from incidentd.ops import metrics
+from incidentd.ops.logs import ACCESS_LOGGER
 from incidentd.protocol.wire import MAX_BODY_BYTES, WireRequest, WireResponse
 from incidentd.server.dispatch import Call, Dispatcher
 from incidentd.server.routes import PlainHandler, PlainRoutes
@@ -16,6 +19,7 @@ from incidentd.store.writer import GroupCommitWriter
 Scope = dict[str, Any]
 
 log = logging.getLogger("incidentd.request")
+access_log = logging.getLogger(ACCESS_LOGGER)
 
 
 class Application:
@@ -54,7 +58,13 @@ class Application:
             body=body,
             oversize=too_large,
         )
+        started = time.perf_counter()
         response = await self._answer(request)
+        if response.operation is not None:
+            elapsed = time.perf_counter() - started
+            metrics.REQUESTS.observe(response.operation, response.status, elapsed)
+            if access_log.isEnabledFor(logging.INFO):
+                _log_access(request, response, elapsed)
         raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
         # A length lets the server send the body in one piece instead of chunked.
         raw_headers.append((b"content-length", str(len(response.body)).encode()))
@@ -82,6 +92,27 @@ class Application:
         except Exception as exc:
             return self.dispatcher.fail(call, exc)
         return self.dispatcher.succeed(call, result)
+
+
+def _log_access(request: WireRequest, response: WireResponse, elapsed: float) -> None:
+    """One line for an answered AWS API request, with its request id."""
+    request_id = next((value for name, value in response.headers if name == "x-amzn-requestid"), None)
+    service, operation = response.operation or ("", "")
+    access_log.info(
+        "%s %s -> %s %s:%s %.2f ms",
+        request.method,
+        request.raw_path.decode("latin-1"),
+        response.status,
+        service,
+        operation,
+        elapsed * 1000,
+        extra={
+            "request_id": request_id,
+            "operation": f"{service}:{operation}",
+            "status": response.status,
+            "duration_ms": round(elapsed * 1000, 3),
+        },
+    )
 
 
 def _answer_plain(handler: PlainHandler, request: WireRequest) -> WireResponse:

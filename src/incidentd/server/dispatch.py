@@ -18,6 +18,7 @@ from incidentd.api.context import RequestContext
 from incidentd.clock import Clock
 from incidentd.config import Settings
 from incidentd.domain import arns
+from incidentd.ops.logs import REQUEST_ID
 from incidentd.protocol import model
 from incidentd.protocol.aws_json import AwsJsonProtocol
 from incidentd.protocol.errors import ServiceError, validation_error, validation_failures
@@ -28,6 +29,8 @@ from incidentd.protocol.wire import MAX_BODY_BYTES, WireRequest, WireResponse
 from incidentd.store.db import Database
 
 log = logging.getLogger("incidentd.request")
+
+UNKNOWN_OPERATION = "unknown"
 
 Protocol = RestJsonProtocol | AwsJsonProtocol
 
@@ -84,10 +87,14 @@ class Dispatcher:
         """Authenticate, route, parse and validate: everything before the database; an error answers at once."""
         request_id = str(uuid.uuid4())
         service, protocol = self._service_of(request)
+        # The operation is named once the request is routed; a refusal before that counts as "unknown".
+        routed = [UNKNOWN_OPERATION]
         try:
-            return self._prepare(service, protocol, request, request_id)
+            return self._prepare(service, protocol, request, request_id, routed)
         except Exception as exc:
-            return self._error(protocol, request_id, exc)
+            response = self._error(protocol, request_id, exc)
+            response.operation = (service, routed[0])
+            return response
 
     def execute(self, call: Call, conn: Connection) -> dict[str, Any]:
         """Run the operation in the given transaction."""
@@ -101,7 +108,12 @@ class Dispatcher:
             conn=conn,
             settings=self.settings,
         )
-        return runner.run(call.operation, call.op_model, ctx, call.params)
+        # Whatever the handler logs carries the request id, on whichever thread it runs.
+        token = REQUEST_ID.set(call.request_id)
+        try:
+            return runner.run(call.operation, call.op_model, ctx, call.params)
+        finally:
+            REQUEST_ID.reset(token)
 
     def succeed(self, call: Call, result: dict[str, Any]) -> WireResponse:
         """The serialised answer of a committed operation."""
@@ -110,8 +122,10 @@ class Dispatcher:
         try:
             response = call.protocol.serialize(call.op_model, result)
         except Exception as exc:
-            return self._error(call.protocol, call.request_id, exc)
-        response.headers.append(("x-amzn-requestid", call.request_id))
+            response = self._error(call.protocol, call.request_id, exc)
+        else:
+            response.headers.append(("x-amzn-requestid", call.request_id))
+        response.operation = (call.operation.service, call.operation.name)
         return response
 
     def fail(self, call: Call, exc: BaseException) -> WireResponse:
@@ -119,7 +133,9 @@ class Dispatcher:
         if isinstance(exc, IntegrityError):
             # Two requests raced to create the same thing; the loser hears what a sequential one would.
             exc = ServiceError("ConflictException", "The resource was changed by a concurrent request; retry.")
-        return self._error(call.protocol, call.request_id, exc)
+        response = self._error(call.protocol, call.request_id, exc)
+        response.operation = (call.operation.service, call.operation.name)
+        return response
 
     def _error(self, protocol: Protocol, request_id: str, exc: BaseException) -> WireResponse:
         if isinstance(exc, ServiceError):
@@ -127,7 +143,7 @@ class Dispatcher:
         elif isinstance(exc, AuthError):
             response = protocol.serialize_error(ServiceError(exc.code, exc.message), exc.status)
         else:
-            log.error("request %s failed", request_id, exc_info=exc)
+            log.error("request %s failed", request_id, exc_info=exc, extra={"request_id": request_id})
             internal = ServiceError("InternalServerException", "The request failed because of an internal error.")
             response = protocol.serialize_error(internal)
         response.headers.append(("x-amzn-requestid", request_id))
@@ -140,7 +156,9 @@ class Dispatcher:
             return self.json_services[prefix]
         return model.INCIDENTS, self.incidents
 
-    def _prepare(self, service: str, protocol: Protocol, request: WireRequest, request_id: str) -> Call:
+    def _prepare(
+        self, service: str, protocol: Protocol, request: WireRequest, request_id: str, routed: list[str]
+    ) -> Call:
         if request.oversize or len(request.body) > MAX_BODY_BYTES:
             raise validation_error(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
         now_ms = self.clock.now_ms()
@@ -153,7 +171,7 @@ class Dispatcher:
             expected_services=(protocol.service_model.signing_name,),
             now=datetime.datetime.fromtimestamp(now_ms / 1000, datetime.UTC),
         )
-        op_model, params = self._parse(protocol, request)
+        op_model, params = self._parse(protocol, request, routed)
         cleaned, failures = check_input(op_model.input_shape, params)
         if failures:
             raise validation_failures(failures)
@@ -173,19 +191,23 @@ class Dispatcher:
             now_ms,
         )
 
-    def _parse(self, protocol: Protocol, request: WireRequest) -> tuple[OperationModel, dict[str, Any]]:
+    def _parse(
+        self, protocol: Protocol, request: WireRequest, routed: list[str]
+    ) -> tuple[OperationModel, dict[str, Any]]:
         if isinstance(protocol, AwsJsonProtocol):
             if request.method != "POST" or request.raw_path != b"/":
                 raise _unknown_operation("JSON protocol requests are POST /.")
             op_model = protocol.route(request.headers.get("x-amz-target", ""))
             if op_model is None:
                 raise _unknown_operation(f"Unknown operation {request.headers.get('x-amz-target')!r}.")
+            routed[0] = op_model.name
             return op_model, protocol.parse(op_model, request)
-        routed = protocol.route(request.method, request.raw_path)
-        if routed is None:
+        found = protocol.route(request.method, request.raw_path)
+        if found is None:
             path = request.raw_path.decode("latin-1")
             raise _unknown_operation(f"No operation matches {request.method} {path}.")
-        op_model, labels = routed
+        op_model, labels = found
+        routed[0] = op_model.name
         return op_model, protocol.parse(op_model, labels, request)
 
 

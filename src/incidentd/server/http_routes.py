@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+from incidentd.ingest.endpoint import IngestEndpoint
+from incidentd.ops import endpoints
 from incidentd.protocol.wire import WireRequest, WireResponse
 from incidentd.server.dispatch import Dispatcher
+from incidentd.server.incident_page import incident_page
 from incidentd.server.routes import PlainRoutes
 
 
@@ -13,6 +16,10 @@ def plain_routes(dispatcher: Dispatcher) -> PlainRoutes:
     """The plain endpoints of a server built on this dispatcher."""
     routes = PlainRoutes()
     routes.add("GET", "/healthz", _healthz)
+    routes.add("POST", "/ingest/", IngestEndpoint.serving(dispatcher))
+    routes.add("GET", "/incidents/", incident_page(dispatcher))
+    routes.add("GET", "/readyz", endpoints.readyz(dispatcher.db))
+    routes.add("GET", "/metrics", endpoints.metrics_endpoint(dispatcher.db, dispatcher.clock))
     return routes
 
 

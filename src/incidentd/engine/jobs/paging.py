@@ -8,6 +8,7 @@ from typing import Any
 from incidentd.channels import DeliveryError, Message, activation_message
 from incidentd.engine import escalation
 from incidentd.engine.jobs import JobContext, job_kind
+from incidentd.ops import metrics
 from incidentd.store import channels
 from incidentd.store import engagements as store
 
@@ -49,10 +50,12 @@ def deliver(ctx: JobContext) -> None:
             answered = ctx.current_ms()
             store.add_receipt(conn, account, payload["pageArn"], "ERROR", answered, str(error), payload["channelArn"])
             attempt = int(payload["attempt"])
-            if not error.permanent and attempt < MAX_DELIVERY_ATTEMPTS:
+            retrying = not error.permanent and attempt < MAX_DELIVERY_ATTEMPTS
+            if retrying:
                 delay = int(payload.get("retryMinutes") or DEFAULT_RETRY_MINUTES) * 60_000
                 ctx.enqueue(escalation.DELIVER, dict(payload, attempt=attempt + 1), delay, conn=conn)
             ctx.finish(conn)
+        metrics.delivery(message.channel_type.lower(), metrics.RETRYING if retrying else metrics.FAILED)
         log.warning(
             "page %s to %s failed (attempt %s): %s",
             payload["pageArn"],
@@ -66,6 +69,7 @@ def deliver(ctx: JobContext) -> None:
         store.add_receipt(conn, account, payload["pageArn"], "SENT", sent, provider_id, payload["channelArn"])
         store.mark_page(conn, account, payload["pageArn"], "sent_ms", sent)
         ctx.finish(conn)
+    metrics.delivery(message.channel_type.lower(), metrics.SENT)
 
 
 def _page_message(conn: Any, account: str, page_arn: str, channel_arn: str) -> Message | None:
