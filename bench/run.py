@@ -29,11 +29,19 @@ import hello  # noqa: E402
 import loadgen  # noqa: E402
 import pyspy  # noqa: E402
 import report  # noqa: E402
+import scale  # noqa: E402
 import servers  # noqa: E402
 import tenant  # noqa: E402
 from scenarios import Bench, log  # noqa: E402
 
 DEFAULT_PG_ADMIN = os.environ.get("INCIDENTD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _counts(text: str) -> list[int]:
+    counts = sorted({int(part.replace("_", "")) for part in text.split(",") if part.strip()})
+    if not counts or counts[0] < 1:
+        raise argparse.ArgumentTypeError("give positive numbers, e.g. 1000,1000000")
+    return counts
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -51,6 +59,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "$INCIDENTD_TEST_POSTGRES_URL's server), or a postgresql:// URL of a server to make it on",
     )
     parser.add_argument("--profile", action="store_true", help="then profile both subjects with py-spy")
+    parser.add_argument(
+        "--incidents",
+        type=_counts,
+        help="comma-separated numbers of stored incidents (e.g. 1000,1000000): run the scale matrix, "
+        "seeding each number in turn (bench/scale.py)",
+    )
     parser.add_argument(
         "--results",
         type=Path,
@@ -96,6 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         admin_url = DEFAULT_PG_ADMIN if args.database == "postgresql" else args.database
         postgres = servers.PostgresDatabase(admin_url)
         database_url, kind = postgres.url, "postgresql"
+    if args.incidents:
+        try:
+            return scale.run(args, database_url, kind, _meta(args, kind, database_url))
+        finally:
+            if postgres is not None:
+                postgres.drop()
+            shutil.rmtree(workdir, ignore_errors=True)
     bench = Bench(args, workdir, database_url)
     processes: list[servers.Process] = []
     try:
