@@ -77,11 +77,12 @@ class WorkerProcess:
             self.process = None
 
 
-def lease_owner_pids(database_url: str, kind: str, states: tuple[str, ...]) -> list[int]:
-    """The pids of the workers that hold or held jobs of a kind in the given states (owner is host:pid:nonce)."""
+def lease_owner_pids(database_url: str, kind: str | None, states: tuple[str, ...]) -> list[int]:
+    """The pids of the workers that hold or held jobs (of a kind, or any) in these states (owner: host:pid:nonce)."""
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
-            "SELECT lease_owner FROM jobs WHERE kind = %s AND state = ANY(%s) AND lease_owner IS NOT NULL",
-            (kind, list(states)),
+            "SELECT lease_owner FROM jobs WHERE (%s::text IS NULL OR kind = %s) AND state = ANY(%s)"
+            " AND lease_owner IS NOT NULL",
+            (kind, kind, list(states)),
         ).fetchall()
     return [int(owner.split(":")[1]) for (owner,) in rows]
