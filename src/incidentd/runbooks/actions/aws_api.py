@@ -16,7 +16,7 @@ from incidentd.protocol import model
 from incidentd.protocol.errors import ServiceError
 from incidentd.protocol.serialize import to_wire
 from incidentd.protocol.validate import check_input
-from incidentd.runbooks import selectors
+from incidentd.runbooks import selectors, timestamps
 from incidentd.runbooks.actions import SUCCESS, Outcome, StepCall, failed
 
 log = logging.getLogger("incidentd.runbooks")
@@ -47,6 +47,9 @@ def run(call: StepCall) -> Outcome:
         return failed(f"{service} has no operation '{call.inputs['Api']}' that incidentd serves.")
     op_model = model.operation(service, name)
     params = {key: value for key, value in call.inputs.items() if key not in _CONTROL_INPUTS}
+    # A runbook writes times as text ({{ global:DATE_TIME }}, ISO 8601), as boto3 accepts them; the handlers
+    # and the model's checks take them as they come off the wire.
+    params = timestamps.to_wire(op_model.input_shape, params)
     cleaned, failures = check_input(op_model.input_shape, params)
     if failures:
         return failed(f"ValidationException: {'; '.join(failures)}")
