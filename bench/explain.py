@@ -5,27 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import listing
-from sqlalchemy import event
 
 from incidentd.store import incidents, paging
 from incidentd.store.db import Database
 
 
 def _captured(db: Database, account_id: str, after: tuple[int, str] | None) -> tuple[str, Any]:
-    """The SQL and parameters incidents.page sends, caught on their way to the driver."""
-    seen: list[tuple[str, Any]] = []
-
-    def catch(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        seen.append((statement, parameters))
-
+    """The SQL and parameters incidents.page sends to the driver."""
     query = incidents.IncidentQuery(statuses=listing.STATUSES, impacts=listing.IMPACTS)
-    event.listen(db.engine, "before_cursor_execute", catch)
-    try:
-        with db.read() as conn:
-            incidents.page(conn, account_id, query, after, listing.PAGE + 1)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", catch)
-    return next((s, p) for s, p in seen if "FROM incidents" in s)
+    return incidents.page_sql(db.engine.dialect, account_id, query, after, listing.PAGE + 1)
 
 
 def plans(database_url: str, account_id: str, deep_token: str | None) -> dict[str, str]:

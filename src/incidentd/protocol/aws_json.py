@@ -7,7 +7,7 @@ from typing import Any
 from botocore.model import OperationModel, ServiceModel
 
 from incidentd.protocol.errors import ServiceError
-from incidentd.protocol.serialize import dumps, to_wire
+from incidentd.protocol.serialize import Outputs, dumps
 from incidentd.protocol.wire import ErrorShapes, WireRequest, WireResponse, parse_json_object
 
 
@@ -20,6 +20,7 @@ class AwsJsonProtocol:
         self.service_model = service_model
         self.target_prefix: str = service_model.metadata["targetPrefix"]
         self.errors = ErrorShapes(service_model)
+        self.outputs = Outputs()
         self._operations = {name: service_model.operation_model(name) for name in service_model.operation_names}
 
     def route(self, target: str) -> OperationModel | None:
@@ -35,8 +36,7 @@ class AwsJsonProtocol:
 
     def serialize(self, op: OperationModel, result: dict[str, Any]) -> WireResponse:
         """HTTP 200 with the output shape as JSON (an empty object when the output has no members)."""
-        shape = op.output_shape
-        body = to_wire(shape, result) if shape is not None else {}
+        body = self.outputs.to_wire(op, result)
         return WireResponse(200, dumps(body), [("content-type", self.content_type)])
 
     def serialize_error(self, error: ServiceError, status: int | None = None) -> WireResponse:

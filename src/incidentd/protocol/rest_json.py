@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote
 
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from incidentd.protocol.errors import ServiceError
-from incidentd.protocol.serialize import dumps, to_wire
+from incidentd.protocol.serialize import Outputs, dumps
 from incidentd.protocol.wire import ErrorShapes, WireRequest, WireResponse, parse_json_object
 
 _Route = tuple[tuple[str, ...], OperationModel]
@@ -22,6 +22,8 @@ class RestJsonProtocol:
     def __init__(self, service_model: ServiceModel) -> None:
         self.service_model = service_model
         self.errors = ErrorShapes(service_model)
+        self.outputs = Outputs()
+        self._inputs: dict[str, _Inputs] = {}
         self._literal: dict[tuple[str, str], OperationModel] = {}
         self._templated: dict[str, list[_Route]] = {}
         for name in service_model.operation_names:
@@ -49,16 +51,17 @@ class RestJsonProtocol:
 
     def parse(self, op: OperationModel, labels: dict[str, str], request: WireRequest) -> dict[str, Any]:
         """The input members found in the URI, query string, headers and JSON body."""
-        shape = op.input_shape
-        if shape is None:
-            return {}
-        body_members = [name for name, member in shape.members.items() if not member.serialization.get("location")]
+        found = self._inputs.get(op.name)
+        if found is None:
+            found = self._inputs[op.name] = _Inputs.of(op.input_shape)
+        body_members, located = found
         params: dict[str, Any] = parse_json_object(request.body) if body_members else {}
         params = {name: params[name] for name in body_members if name in params}
-        query = parse_qsl(request.query_string.decode("utf-8", errors="replace"), keep_blank_values=True)
-        for name, member in shape.members.items():
-            location = member.serialization.get("location")
-            wire_name = member.serialization.get("name", name)
+        # Most requests have no query string, and parsing an empty one still costs tens of microseconds.
+        query = []
+        if request.query_string:
+            query = parse_qsl(request.query_string.decode("utf-8", errors="replace"), keep_blank_values=True)
+        for name, location, wire_name, member in located:
             if location == "uri" and wire_name in labels:
                 params[name] = labels[wire_name]
             elif location == "querystring":
@@ -74,8 +77,7 @@ class RestJsonProtocol:
         status = op.http.get("responseCode", 200)
         if status == 204:
             return WireResponse(204)
-        shape = op.output_shape
-        body = to_wire(shape, result) if shape is not None else {}
+        body = self.outputs.to_wire(op, result)
         return WireResponse(status, dumps(body), [("content-type", self.content_type)])
 
     def serialize_error(self, error: ServiceError, status: int | None = None) -> WireResponse:
@@ -85,6 +87,26 @@ class RestJsonProtocol:
             status = shape.metadata.get("error", {}).get("httpStatusCode", 400) if shape is not None else 400
         headers = [("content-type", self.content_type), ("x-amzn-errortype", error.code)]
         return WireResponse(status, dumps(self.errors.body(error, "message")), headers)
+
+
+class _Inputs(NamedTuple):
+    """Where an operation's input members travel, read from its shape once."""
+
+    body: list[str]  # members in the JSON body
+    located: list[tuple[str, str, str, Shape]]  # (member, location, name on the wire, shape) of the others
+
+    @classmethod
+    def of(cls, shape: Shape | None) -> _Inputs:
+        """The input shape's members sorted by where they travel."""
+        members = shape.members.items() if shape is not None else ()
+        return cls(
+            [name for name, member in members if not member.serialization.get("location")],
+            [
+                (name, member.serialization["location"], member.serialization.get("name", name), member)
+                for name, member in members
+                if member.serialization.get("location")
+            ],
+        )
 
 
 def _match(segments: tuple[str, ...], parts: list[str]) -> dict[str, str] | None:

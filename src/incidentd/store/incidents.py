@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from incidentd.store.prepared import Prepared
 from incidentd.store.tables import incidents as t
+from incidentd.store.tables import load_json
 
 
 def _columns(doc: dict[str, Any]) -> dict[str, Any]:
@@ -85,18 +86,72 @@ def page(
     conn: Connection, account_id: str, query: IncidentQuery, after: tuple[int, str] | None, limit: int
 ) -> list[tuple[int, str, dict[str, Any]]]:
     """Incidents newest first (creation time, then ARN), starting after a keyset position."""
-    statement = sa.select(t.c.creation_ms, t.c.arn, t.c.doc).where(t.c.account_id == account_id)
+    statement, params = _page(account_id, query, after, limit)
+    # The document is read as text and decoded here: one C call a row instead of a chain of type processors.
+    return [(ms, arn, load_json(doc)) for ms, arn, doc in statement.run(conn, params).rows]
+
+
+def page_sql(
+    dialect: Dialect, account_id: str, query: IncidentQuery, after: tuple[int, str] | None, limit: int
+) -> tuple[str, Any]:
+    """The SQL and driver arguments page() sends, for looking at its query plan."""
+    statement, params = _page(account_id, query, after, limit)
+    return statement.rendered(dialect, params)
+
+
+# One Prepared statement per combination of filters (and of list lengths), each compiled once per dialect.
+_PAGES: dict[tuple[bool, bool, int, int, int, bool], Prepared] = {}
+_MAX_PAGES = 512  # a bound on the cache; beyond it, rare combinations are compiled per request
+
+
+def _page(
+    account_id: str, query: IncidentQuery, after: tuple[int, str] | None, limit: int
+) -> tuple[Prepared, dict[str, Any]]:
+    params: dict[str, Any] = {"k_account": account_id, "k_limit": limit}
     if query.created_after_ms is not None:
-        statement = statement.where(t.c.creation_ms > query.created_after_ms)
+        params["k_after"] = query.created_after_ms
     if query.created_before_ms is not None:
-        statement = statement.where(t.c.creation_ms < query.created_before_ms)
-    if query.statuses:
-        statement = statement.where(t.c.status.in_(query.statuses))
-    if query.impacts:
-        statement = statement.where(t.c.impact.in_(query.impacts))
-    if query.created_by:
-        statement = statement.where(t.c.created_by.in_(query.created_by))
+        params["k_before"] = query.created_before_ms
+    for prefix, values in (("k_status", query.statuses), ("k_impact", query.impacts), ("k_by", query.created_by)):
+        params.update((f"{prefix}_{i}", value) for i, value in enumerate(values))
     if after is not None:
-        statement = statement.where(sa.tuple_(t.c.creation_ms, t.c.arn) < sa.tuple_(after[0], after[1]))
-    statement = statement.order_by(t.c.creation_ms.desc(), t.c.arn.desc()).limit(limit)
-    return [(row.creation_ms, row.arn, row.doc) for row in conn.execute(statement)]
+        params["k_pos_ms"], params["k_pos_arn"] = after
+    key = (
+        query.created_after_ms is not None,
+        query.created_before_ms is not None,
+        len(query.statuses),
+        len(query.impacts),
+        len(query.created_by),
+        after is not None,
+    )
+    statement = _PAGES.get(key)
+    if statement is None:
+        statement = Prepared(_page_statement(*key))
+        if len(_PAGES) < _MAX_PAGES:
+            _PAGES[key] = statement
+    return statement, params
+
+
+def _page_statement(
+    has_after: bool, has_before: bool, statuses: int, impacts: int, created_by: int, has_position: bool
+) -> sa.Select[Any]:
+    def binds(prefix: str, count: int, type_: Any) -> list[Any]:
+        return [sa.bindparam(f"{prefix}_{i}", type_=type_) for i in range(count)]
+
+    statement = sa.select(t.c.creation_ms, t.c.arn, sa.type_coerce(t.c.doc, sa.Text)).where(
+        t.c.account_id == sa.bindparam("k_account")
+    )
+    if has_after:
+        statement = statement.where(t.c.creation_ms > sa.bindparam("k_after", type_=sa.BigInteger))
+    if has_before:
+        statement = statement.where(t.c.creation_ms < sa.bindparam("k_before", type_=sa.BigInteger))
+    if statuses:
+        statement = statement.where(t.c.status.in_(binds("k_status", statuses, sa.String)))
+    if impacts:
+        statement = statement.where(t.c.impact.in_(binds("k_impact", impacts, sa.Integer)))
+    if created_by:
+        statement = statement.where(t.c.created_by.in_(binds("k_by", created_by, sa.String)))
+    if has_position:
+        position = sa.tuple_(sa.bindparam("k_pos_ms", type_=sa.BigInteger), sa.bindparam("k_pos_arn", type_=sa.String))
+        statement = statement.where(sa.tuple_(t.c.creation_ms, t.c.arn) < position)
+    return statement.order_by(t.c.creation_ms.desc(), t.c.arn.desc()).limit(sa.bindparam("k_limit", type_=sa.Integer))

@@ -78,6 +78,11 @@ class Prepared:
         finally:
             cursor.close()
 
+    def rendered(self, dialect: Dialect, params: dict[str, Any]) -> tuple[str, Any]:
+        """The SQL and driver arguments run() would send, for looking at a query plan."""
+        compiled = self._compiled(dialect, params)
+        return compiled.sql, _arguments(compiled, params)
+
     def _compiled(self, dialect: Dialect, params: dict[str, Any]) -> _Compiled:
         key = (dialect.name, tuple(params))
         found = self._cache.get(key)
