@@ -36,6 +36,8 @@ from incidentd.store.tables import incidents, response_plans
 WRITER = servers.BenchAccount(access_key="AKIDBENCHWRITER0000", secret_key="bench-writer", account_id="210987654321")
 SMALL_ENOUGH_TO_COUNT = 10_000  # below this, boto3 reads back every stored incident; above, a window of them
 
+INDEX_REQUIRED_FROM = 100_000  # stored incidents from which the query plan must use the index
+
 
 @dataclass
 class Setup:
@@ -213,13 +215,16 @@ def run(args: argparse.Namespace, database_url: str, kind: str, meta: dict[str, 
             page_tokens = listing.tokens(database_url, reader.account_id)
             found = explain.plans(database_url, reader.account_id, page_tokens[-1])
             document["plans"][str(tier)] = found
-            document["checks"].append(
-                _check(
-                    f"{tier:,} incidents: ListIncidentRecords' first and deepest pages are read in order from an "
-                    "index, from the keyset position, with no sort (plans in the results)",
-                    all(explain.served_by_index(plan) for plan in found.values()),
+            # With a few thousand rows a planner may rightly prefer reading the table and sorting it; what must
+            # hold is that the listing reads an index where the table is big enough for it to matter.
+            if tier >= INDEX_REQUIRED_FROM:
+                document["checks"].append(
+                    _check(
+                        f"{tier:,} incidents: ListIncidentRecords' first and deepest pages are read in order from "
+                        "an index, from the keyset position, with no sort (plans in the results)",
+                        all(explain.served_by_index(plan) for plan in found.values()),
+                    )
                 )
-            )
             bench = TierBench(args, workdir, incidentd, setup, rates)
             bench.prepare(page_tokens)
             document["checks"].append(
