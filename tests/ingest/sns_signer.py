@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import datetime
 import json
-import threading
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +20,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+
+import loopback_http
 
 TOPIC = "arn:aws:sns:us-east-1:111122223333:incidentd-alarms"
 _SIGNED = {
@@ -76,23 +77,20 @@ class SnsSigner:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True).start()
+        self._server = loopback_http.serve(Handler)
         return self
 
     def stop(self) -> None:
         """Stop serving."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            loopback_http.close(self._server)
             self._server = None
 
     @property
     def url(self) -> str:
         """The origin the certificate and SubscribeURL live on (for `[ingest] sns_cert_url_prefixes`)."""
         assert self._server is not None, "not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+        return loopback_http.origin(self._server) + "/"
 
     @property
     def cert_url(self) -> str:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import loopback_http
+
 
 @dataclass(frozen=True)
 class Received:
@@ -53,21 +55,21 @@ class Recorder:
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # keep test output clean
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._handler = Handler
+        self._server: ThreadingHTTPServer | None = None
+        self.url = ""
 
     def start(self) -> Recorder:
         """Serve in a thread."""
-        self._thread.start()
+        self._server = loopback_http.serve(self._handler)
+        self.url = loopback_http.origin(self._server)
         return self
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
+        if self._server is not None:
+            loopback_http.close(self._server)
+            self._server = None
 
     def fail(self, path: str, times: int, status: int = 500) -> None:
         """Answer the next `times` requests to a path with `status` (then 200 again)."""
@@ -112,16 +114,7 @@ class Recorder:
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 15) -> Any:
         """Block until predicate() is truthy; its value."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                value = predicate()
-                if value:
-                    return value
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"not received within {timeout}s; got {[r.path for r in self.requests]}")
-                self._changed.wait(remaining)
+        return loopback_http.wait_for(self._changed, predicate, timeout, lambda: [r.path for r in self.requests])
 
     def wait_delivered(self, path: str, count: int = 1, timeout: float = 15) -> list[Received]:
         """Block until `count` requests to a path were answered with a 2xx; all of them."""

@@ -14,12 +14,13 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import loopback_http
 
 TOKEN = "u+standin-pagerduty-token"
 FROM = "oncall@example.com"
@@ -103,9 +104,7 @@ class PagerDutyStandIn:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True).start()
+        self._server = loopback_http.serve(Handler)
         return self
 
     def stop(self) -> None:
@@ -114,15 +113,14 @@ class PagerDutyStandIn:
             with self._changed:
                 for gate in self._gates.values():
                     gate.set()
-            self._server.shutdown()
-            self._server.server_close()
+            loopback_http.close(self._server)
             self._server = None
 
     @property
     def url(self) -> str:
         """The base URL for `[pagerduty] base_url`."""
         assert self._server is not None, "not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return loopback_http.origin(self._server)
 
     # --- scripting and inspecting ---------------------------------------------------------------------------
 
@@ -151,19 +149,9 @@ class PagerDutyStandIn:
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 15) -> Any:
         """Block until predicate() is truthy (it is called under the stand-in's lock); its value."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                value = predicate()
-                if value:
-                    return value
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    seen = [(r.method, r.path) for r in self.requests]
-                    raise TimeoutError(f"not within {timeout}s; requests: {seen}")
-                self._changed.wait(remaining)
-
-    # --- answering ------------------------------------------------------------------------------------------
+        return loopback_http.wait_for(
+            self._changed, predicate, timeout, lambda: [(r.method, r.path) for r in self.requests]
+        )
 
     def _answer(
         self, method: str, path: str, headers: dict[str, str], raw: bytes
