@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -93,6 +94,22 @@ def test_the_incident_arn_names_the_plan(incidents, replication_set, account):
     arn = start(incidents, plan)
 
     assert re.fullmatch(rf"arn:aws:ssm-incidents::{account.account_id}:incident-record/payments/[0-9a-f-]{{36}}", arn)
+
+
+def test_incident_ids_are_uuids_that_grow_with_time(incidents, replication_set):
+    # Time-ordered ids keep each new incident's rows beside the previous one's in every index (README).
+    plan = create_plan(incidents)
+
+    ids = [start(incidents, plan).rsplit("/", 1)[1] for _ in range(3)]
+    record = get_record(incidents, f"{plan.replace('response-plan', 'incident-record')}/{ids[0]}")
+
+    parsed = [uuid.UUID(value) for value in ids]
+    assert [value.version for value in parsed] == [7, 7, 7]
+    assert [str(value) for value in parsed] == ids
+    # The first 48 bits are the creation time in milliseconds, so ids of later incidents sort after.
+    assert abs((parsed[0].int >> 80) - record["creationTime"].timestamp() * 1000) < 1000
+    assert len(set(ids)) == 3
+    assert [value.int >> 80 for value in parsed] == sorted(value.int >> 80 for value in parsed)
 
 
 def test_a_plan_without_targets_gives_an_empty_target_list(incidents, replication_set):

@@ -27,6 +27,8 @@ def _record(ctx: JobContext) -> None:
 
 def _flaky(ctx: JobContext) -> None:
     if failures_left["count"] > 0:
+        # Work done before the failure must be undone with it.
+        ctx.enqueue("test.record", {"n": -1})
         failures_left["count"] -= 1
         raise RuntimeError("provider down")
     ran.append((ctx.job.kind, ctx.job.payload))
@@ -159,3 +161,32 @@ def test_concurrent_claims_never_lease_a_job_twice(engine):  # type: ignore[no-u
         thread.join()
     assert len(leased) == 2000
     assert len(set(leased)) == 2000
+
+
+def test_a_failing_job_is_undone_alone_and_the_others_of_its_batch_stand(engine):  # type: ignore[no-untyped-def]
+    # On SQLite one claimed batch runs in one transaction, a savepoint per job: the failure must not take
+    # the other jobs' work (here a scheduled follow-up) down with it, nor be lost itself.
+    db, clock, worker = engine
+    failures_left["count"] = 1
+    with db.write() as conn:
+        queue.enqueue_many(
+            conn,
+            "111122223333",
+            [("test.record", {"n": 1, "follow_up": True}), ("test.flaky", {"n": 5}), ("test.record", {"n": 7})],
+            START,
+            START,
+        )
+    assert worker.run_once() == 3
+    assert [payload["n"] for _, payload in ran] == [1, 7]
+    with db.read() as conn:
+        states = {
+            row.kind: (row.state, row.attempts, row.last_error is not None)
+            for row in conn.execute(sa.select(jobs.c.kind, jobs.c.state, jobs.c.attempts, jobs.c.last_error))
+            if row.kind == "test.flaky"
+        }
+        follow_up = queue.pending(conn, kind="test.record")
+    assert states == {"test.flaky": ("queued", 1, True)}
+    assert [j["payload"] for j in follow_up] == [{"n": 2}]  # the failed job's own follow-up was undone
+    clock.advance(backoff_ms(1))
+    worker.run_once()
+    assert ("test.flaky", {"n": 5}) in ran

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import datetime
-import json
 from collections.abc import Callable
 from typing import Any
 
 from botocore.model import OperationModel, Shape
+
+from incidentd import compact_json
 
 # Converts one value of a shape; None where the value goes out unchanged (strings, numbers, booleans, documents).
 Convert = Callable[[Any], Any] | None
@@ -131,4 +132,4 @@ def epoch_seconds(value: float | int | datetime.datetime) -> float | int:
 
 def dumps(value: Any) -> bytes:
     """Compact JSON bytes."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return compact_json.dumps(value)

@@ -64,8 +64,19 @@ class Database:
         # Each thread keeps one reading connection: checking one out of the pool per request costs more
         # than the read itself.
         conn = self._reader()
-        with conn.begin():
+        if self.dialect != "sqlite":
+            with conn.begin():
+                yield conn
+            return
+        # SQLite: the reader's SQLAlchemy transaction stays open for good (see _reader), and each read is a
+        # snapshot taken straight on the driver, which costs a fifth of a SQLAlchemy begin and commit.
+        driver = conn.connection.driver_connection
+        driver.execute("BEGIN")
+        try:
             yield conn
+        finally:
+            if driver.in_transaction:
+                driver.execute("COMMIT")
 
     def _reader(self) -> Connection:
         conn: Connection | None = getattr(self._local, "reader", None)
@@ -76,6 +87,11 @@ class Database:
                 # READ COMMITTED already gives each statement its own snapshot, so BEGIN and COMMIT would
                 # only add two round trips to every read.
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                # An open SQLAlchemy transaction that emits nothing: read() begins and commits each snapshot
+                # on the driver, and SQLAlchemy never autobegins behind its back.
+                conn.info["begin"] = None
+                conn.begin()
             self._local.reader = conn
             with self._readers_lock:
                 self._readers.append(conn)
@@ -118,6 +134,8 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
         # Straight to the driver: this runs for every request, and SQLAlchemy's statement path costs more than BEGIN.
-        conn.connection.driver_connection.execute(conn.info.get("begin", "BEGIN"))
+        statement = conn.info.get("begin", "BEGIN")
+        if statement is not None:
+            conn.connection.driver_connection.execute(statement)
 
     return engine
