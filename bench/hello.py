@@ -7,18 +7,14 @@ from typing import Any
 
 import uvicorn
 
+from incidentd import cli
+from incidentd.server import processes
+
 BODY = b"Hello, world!"
 HEADERS = [(b"content-type", b"text/plain"), (b"content-length", str(len(BODY)).encode())]
 
-# The same keyword arguments as incidentd.cli.serve passes to uvicorn.run; kept in step by hand because
-# cli.py does not export them (a difference here would make the baseline unfair).
-UVICORN_SETTINGS: dict[str, Any] = dict(
-    log_level="warning",
-    http="httptools",
-    loop="uvloop",
-    timeout_keep_alive=30,
-    access_log=False,
-)
+# Exactly the keyword arguments `incidentd serve` passes to uvicorn.
+UVICORN_SETTINGS: dict[str, Any] = cli.UVICORN_SETTINGS
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -42,12 +38,17 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 def main() -> None:
-    """`python bench/hello.py --port N`."""
+    """`python bench/hello.py --port N [--processes K]`: served the way `incidentd serve` serves."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--processes", type=int, default=1, help="as incidentd serve --processes")
     args = parser.parse_args()
-    uvicorn.run(app, host=args.host, port=args.port, **UVICORN_SETTINGS)
+    if args.processes > 1:
+        # incidentd's own forking server, so that the baseline shares the port the same way.
+        processes.serve_in_processes(lambda: app, args.host, args.port, args.processes, UVICORN_SETTINGS)
+    else:
+        uvicorn.run(app, host=args.host, port=args.port, **UVICORN_SETTINGS)
 
 
 if __name__ == "__main__":

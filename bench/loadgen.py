@@ -62,9 +62,23 @@ def require_wrk() -> str:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time a process has used, all threads included."""
+    """User plus system CPU time a process and its live children have used, all threads included.
+
+    `serve --processes N` serves from children of the process the benchmark started.
+    """
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(child) for child in _children(pid))
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue  # the thread ended meanwhile
+    return found
 
 
 def _children_cpu() -> float:

@@ -70,7 +70,8 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any], checks: list[dict
         f"# incidentd benchmark, {meta['started']}",
         "",
         f"Database: {meta['database']}; load: wrk -t{meta['threads']} -c{meta['connections']} "
-        f"-d{meta['duration']}s, {meta['rounds']} round(s), warm-up {meta['warmup']}s; {meta['cpus']} CPUs.",
+        f"-d{meta['duration']}s, {meta['rounds']} round(s), warm-up {meta['warmup']}s; {meta['cpus']} CPUs; "
+        f"{meta.get('processes', 1)} serving process(es) for both servers.",
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "---|" * len(HEADER),

@@ -58,6 +58,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="'sqlite' (a file in a temp dir; the default), 'postgresql' (a throwaway database on "
         "$INCIDENTD_TEST_POSTGRES_URL's server), or a postgresql:// URL of a server to make it on",
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="serve incidentd with --processes N, and the hello-world baseline from N processes too (default 1)",
+    )
     parser.add_argument("--profile", action="store_true", help="then profile both subjects with py-spy")
     parser.add_argument(
         "--incidents",
@@ -72,8 +78,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="folder for the JSON and Markdown results (default bench/results)",
     )
     args = parser.parse_args(argv)
-    if args.connections < args.threads or min(args.duration, args.rounds, args.threads) < 1:
-        parser.error("need duration, rounds, threads >= 1 and connections >= threads")
+    if args.connections < args.threads or min(args.duration, args.rounds, args.threads, args.processes) < 1:
+        parser.error("need duration, rounds, threads, processes >= 1 and connections >= threads")
     return args
 
 
@@ -90,6 +96,7 @@ def _meta(args: argparse.Namespace, kind: str, database_url: str) -> dict[str, A
         "warmup": args.warmup,
         "rounds": args.rounds,
         "cpus": os.cpu_count(),
+        "processes": args.processes,
         # Other work on the machine shows here; ratios within a round are what resists it.
         "load_average_at_start": os.getloadavg(),
         "python": platform.python_version(),
@@ -120,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(args, workdir, database_url)
     processes: list[servers.Process] = []
     try:
-        processes.append(servers.start_incidentd(workdir, database_url, bench.account))
-        processes.append(servers.start_hello(workdir))
+        processes.append(servers.start_incidentd(workdir, database_url, bench.account, processes=args.processes))
+        processes.append(servers.start_hello(workdir, processes=args.processes))
         incidentd, hello_server = processes
         log(
             f"incidentd on {incidentd.url} ({kind}), hello-world on {hello_server.url}; "

@@ -82,15 +82,19 @@ class Process:
         self._log.close()
 
 
-def start_hello(workdir: Path) -> Process:
-    """The raw ASGI hello-world under incidentd's uvicorn settings."""
+def start_hello(workdir: Path, processes: int = 1) -> Process:
+    """The raw ASGI hello-world under incidentd's uvicorn settings, from as many processes as incidentd."""
     port = free_port()
-    command = [sys.executable, str(BENCH_DIR / "hello.py"), "--port", str(port)]
+    command = [sys.executable, str(BENCH_DIR / "hello.py"), "--port", str(port), "--processes", str(processes)]
     return Process("hello", command, port, workdir, dict(os.environ))
 
 
 def start_incidentd(
-    workdir: Path, database_url: str, account: BenchAccount, extra_env: dict[str, str] | None = None
+    workdir: Path,
+    database_url: str,
+    account: BenchAccount,
+    extra_env: dict[str, str] | None = None,
+    processes: int = 1,
 ) -> Process:
     """`incidentd serve` exactly as an operator runs it: embedded worker on, default durability."""
     port = free_port()
@@ -114,6 +118,8 @@ def start_incidentd(
         database_url,
         "--config",
         str(config),
+        "--processes",
+        str(processes),
     ]
     return Process("incidentd", command, port, workdir, env)
 

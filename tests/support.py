@@ -99,6 +99,7 @@ class Server:
     extra_env: dict[str, str] = field(default_factory=dict)
     worker: bool = True
     test_credentials: bool = True  # configure the test accounts; False leaves the server with none
+    processes: int = 1  # serve --processes
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
 
@@ -129,6 +130,8 @@ class Server:
         ]
         if not self.worker:
             command.append("--no-worker")
+        if self.processes > 1:
+            command += ["--processes", str(self.processes)]
         self.log = open(self.workdir / f"server-{self.port}.log", "ab")
         self.process = subprocess.Popen(command, cwd=self.workdir, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         wait_for_port(self.port, self.process)

@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import sys
+from typing import Any
 
 from incidentd import channels, config
 from incidentd.clock import SystemClock
@@ -36,30 +37,72 @@ def _settings(args: argparse.Namespace) -> config.Settings:
     return settings
 
 
+# The uvicorn settings of `incidentd serve`; bench/hello.py serves its baseline with exactly these.
+UVICORN_SETTINGS: dict[str, Any] = dict(
+    log_level="warning",
+    log_config=None,  # uvicorn's own records go through the handler and format set up in main()
+    http="httptools",
+    loop="uvloop",
+    timeout_keep_alive=30,
+    access_log=False,
+)
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run the API (and, unless --no-worker, the job engine) until interrupted."""
     import uvicorn
 
-    from incidentd.server.asgi import Application
-    from incidentd.server.dispatch import Dispatcher
-    from incidentd.server.http_routes import plain_routes
+    from incidentd.server import processes
 
     settings = _settings(args)
-    credentials = dict(settings.credentials)
+    credentials = _credentials(settings, args.host)
+    if credentials is None:
+        return 2
+    db = Database(settings.database_url)
+    migrate.upgrade(db)
+    where = f"http://{args.host}:{args.port} (database {db.url.split('@')[-1]})"
+    if args.processes > 1:
+        if not args.no_worker:
+            _delivery_services(settings)  # a bad [[sns_topics]] stops the command here, not in every child
+        db.dispose()  # nothing opened before the fork may be used after it
+        log.info("incidentd serving on %s from %d processes", where, args.processes)
+        return processes.serve_in_processes(
+            lambda: _application(args, settings, credentials, Database(settings.database_url)),
+            args.host,
+            args.port,
+            args.processes,
+            UVICORN_SETTINGS,
+        )
+    application = _application(args, settings, credentials, db)
+    log.info("incidentd serving on %s", where)
+    uvicorn.run(application, host=args.host, port=args.port, **UVICORN_SETTINGS)
+    return 0
+
+
+def _credentials(settings: config.Settings, host: str) -> dict[str, Any] | None:
+    """The access keys to accept, or None when the server must not start without configured ones."""
+    credentials: dict[str, Any] = dict(settings.credentials)
     if not credentials:
-        if not _is_loopback(args.host):
+        if not _is_loopback(host):
             log.error(
                 "no credentials configured: set INCIDENTD_CREDENTIALS or [[credentials]] in the config "
                 "file; only a loopback address may run with the development key pair"
             )
-            return 2
+            return None
         credentials[config.DEV_CREDENTIAL.access_key_id] = config.DEV_CREDENTIAL
         log.warning(
             "no credentials configured: accepting the development key pair access key 'test', "
             "secret 'test' for account 000000000000 (loopback only)"
         )
-    db = Database(settings.database_url)
-    migrate.upgrade(db)
+    return credentials
+
+
+def _application(args: argparse.Namespace, settings: config.Settings, credentials: dict[str, Any], db: Database) -> Any:
+    """The ASGI application of one serving process, with its embedded worker started unless --no-worker."""
+    from incidentd.server.asgi import Application
+    from incidentd.server.dispatch import Dispatcher
+    from incidentd.server.http_routes import plain_routes
+
     clock = SystemClock()
     wake = lambda: None  # noqa: E731
     if not args.no_worker:
@@ -68,32 +111,26 @@ def serve(args: argparse.Namespace) -> int:
         wake = worker.wake.set
     dispatcher = Dispatcher(settings, db, clock, credentials, on_write=wake)
     application = Application(dispatcher, routes=plain_routes(dispatcher))  # reads the config's sections first
-    log.info("incidentd serving on http://%s:%s (database %s)", args.host, args.port, db.url.split("@")[-1])
     # The service models and everything loaded so far live as long as the process: keep the cyclic garbage
     # collector from walking them again and again under load.
     gc.freeze()
-    uvicorn.run(
-        application,
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        log_config=None,  # uvicorn's own records go through the handler and format set up in main()
-        http="httptools",
-        loop="uvloop",
-        timeout_keep_alive=30,
-        access_log=False,
-    )
-    return 0
+    return application
+
+
+def _delivery_services(settings: config.Settings) -> dict[str, Any]:
+    """The page transports and notification settings the config describes (read, and so checked)."""
+    transports = channels.transports_from_settings(os.environ, settings.raw)
+    # Read, and so checked, at start: a bad [[sns_topics]] stops the process here, not at the first incident.
+    notify = notify_settings.load(settings, os.environ)
+    return {"transports": transports, "notify": notify}
 
 
 def _worker(db: Database, clock: SystemClock, settings: config.Settings) -> Worker:
     """A worker with the delivery transports the settings configure."""
-    transports = channels.transports_from_settings(os.environ, settings.raw)
-    for channel_type, transport in transports.items():
+    services = _delivery_services(settings)
+    for channel_type, transport in services["transports"].items():
         log.info("%s pages go through %s", channel_type, transport.describe())
-    # Read, and so checked, at start: a bad [[sns_topics]] stops the process here, not at the first incident.
-    notify = notify_settings.load(settings, os.environ)
-    return Worker(db, clock, settings, services={"transports": transports, "notify": notify})
+    return Worker(db, clock, settings, services=services)
 
 
 def worker(args: argparse.Namespace) -> int:
@@ -130,6 +167,13 @@ def migrate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(prog="incidentd", description="A self-hosted AWS Incident Manager.")
@@ -158,6 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--host", default="127.0.0.1")
             sub.add_argument("--port", type=int, default=4570)
             sub.add_argument("--no-worker", action="store_true", help="don't run the job engine in this process")
+            sub.add_argument(
+                "--processes",
+                type=_positive,
+                default=1,
+                help="serving processes sharing the port, each with its own worker unless --no-worker (default 1)",
+            )
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -58,56 +59,72 @@ def enqueue_many(
     )
 
 
-def _is_queued_and_due(kinds: list[str], now_ms: int) -> Any:
-    return sa.and_(t.c.state == QUEUED, t.c.kind.in_(kinds), t.c.run_at_ms <= now_ms)
+def _is_queued_and_due(kinds: tuple[str, ...]) -> Any:
+    return sa.and_(t.c.state == QUEUED, t.c.kind.in_(kinds), t.c.run_at_ms <= sa.bindparam("now_ms"))
 
 
-def _is_orphaned(kinds: list[str], now_ms: int) -> Any:
-    return sa.and_(t.c.state == RUNNING, t.c.kind.in_(kinds), t.c.lease_expires_ms < now_ms)
+def _is_orphaned(kinds: tuple[str, ...]) -> Any:
+    return sa.and_(t.c.state == RUNNING, t.c.kind.in_(kinds), t.c.lease_expires_ms < sa.bindparam("now_ms"))
 
 
-def _due(kinds: Collection[str], now_ms: int) -> Any:
+def _due(kinds: tuple[str, ...]) -> Any:
     """Ids and run times of due jobs: queued ones, and running ones whose worker's lease ran out."""
-    kinds = list(kinds)
-    queued = sa.select(t.c.id, t.c.run_at_ms).where(_is_queued_and_due(kinds, now_ms))
-    orphaned = sa.select(t.c.id, t.c.run_at_ms).where(_is_orphaned(kinds, now_ms))
+    queued = sa.select(t.c.id, t.c.run_at_ms).where(_is_queued_and_due(kinds))
+    orphaned = sa.select(t.c.id, t.c.run_at_ms).where(_is_orphaned(kinds))
     # Two range scans of the claim indexes instead of one OR that neither index could serve.
     return sa.union_all(queued, orphaned).subquery()
+
+
+@functools.lru_cache(maxsize=64)
+def _any_due_statement(kinds: tuple[str, ...]) -> Any:
+    # Built once per set of kinds: constructing the statement cost more than running it.
+    due = _due(kinds)
+    return sa.select(due.c.id).limit(1)
+
+
+@functools.lru_cache(maxsize=64)
+def _claim_statement(kinds: tuple[str, ...], dialect: str) -> Any:
+    due = _due(kinds)
+    candidates = sa.select(due.c.id).order_by(due.c.run_at_ms, due.c.id).limit(sa.bindparam("limit"))
+    if dialect == "postgresql":
+        # Several workers claim side by side: each skips the rows another is claiming. The candidates come
+        # from this statement's snapshot, so a row another worker claimed and committed meanwhile looks due;
+        # stating the due condition on the locked row makes PostgreSQL re-check it on the row's newest version.
+        still_due = sa.or_(_is_queued_and_due(kinds), _is_orphaned(kinds))
+        candidates = (
+            sa.select(t.c.id)
+            .where(t.c.id.in_(candidates.scalar_subquery()), still_due)
+            .with_for_update(skip_locked=True)
+        )
+    return (
+        sa.update(t)
+        .where(t.c.id.in_(candidates.scalar_subquery()))
+        .values(
+            state=RUNNING,
+            lease_owner=sa.bindparam("owner"),
+            lease_expires_ms=sa.bindparam("lease_expires_ms"),
+            attempts=t.c.attempts + 1,
+        )
+        .returning(t.c.id, t.c.account_id, t.c.kind, t.c.payload, t.c.attempts, t.c.lease_owner, t.c.run_at_ms)
+    )
 
 
 def any_due(conn: Connection, kinds: Collection[str], now_ms: int) -> bool:
     """Whether a claim would find work: a cheap read that takes no write lock."""
     if not kinds:
         return False
-    due = _due(kinds, now_ms)
-    return conn.execute(sa.select(due.c.id).limit(1)).first() is not None
+    statement = _any_due_statement(tuple(sorted(kinds)))
+    return conn.execute(statement, {"now_ms": now_ms}).first() is not None
 
 
 def claim(conn: Connection, owner: str, kinds: Collection[str], now_ms: int, lease_ms: int, limit: int) -> list[Job]:
     """Lease up to `limit` due jobs of the given kinds, oldest run_at first."""
-    if not kinds:
+    if not kinds or limit < 1:
         return []
-    due = _due(kinds, now_ms)
-    candidates = sa.select(due.c.id).order_by(due.c.run_at_ms, due.c.id).limit(limit)
-    if conn.dialect.name == "postgresql":
-        # Several workers claim side by side: each skips the rows another is claiming. The candidates come
-        # from this statement's snapshot, so a row another worker claimed and committed meanwhile looks due;
-        # stating the due condition on the locked row makes PostgreSQL re-check it on the row's newest version.
-        kinds = list(kinds)
-        still_due = sa.or_(_is_queued_and_due(kinds, now_ms), _is_orphaned(kinds, now_ms))
-        candidates = (
-            sa.select(t.c.id)
-            .where(t.c.id.in_(candidates.scalar_subquery()), still_due)
-            .with_for_update(skip_locked=True)
-        )
-    statement = (
-        sa.update(t)
-        .where(t.c.id.in_(candidates.scalar_subquery()))
-        .values(state=RUNNING, lease_owner=owner, lease_expires_ms=now_ms + lease_ms, attempts=t.c.attempts + 1)
-        .returning(t.c.id, t.c.account_id, t.c.kind, t.c.payload, t.c.attempts, t.c.lease_owner, t.c.run_at_ms)
-    )
+    statement = _claim_statement(tuple(sorted(kinds)), conn.dialect.name)
+    params = {"now_ms": now_ms, "limit": limit, "owner": owner, "lease_expires_ms": now_ms + lease_ms}
     # RETURNING gives no order: sort so that jobs run in the order they fell due.
-    rows = sorted(conn.execute(statement), key=lambda r: (r.run_at_ms, r.id))
+    rows = sorted(conn.execute(statement, params), key=lambda r: (r.run_at_ms, r.id))
     return [Job(r.id, r.account_id, r.kind, r.payload, r.attempts, r.lease_owner) for r in rows]
 
 

@@ -74,36 +74,36 @@ class Worker:
         ran = 0
         while True:
             now = self.clock.now_ms()
-            kinds, limit = self._claimable()
+            plain_kinds, effect_kinds, free = self._claimable()
             with self.db.read() as conn:
-                if not queue.any_due(conn, kinds, now):
+                if not queue.any_due(conn, plain_kinds + effect_kinds, now):
                     return ran
             with self.db.write() as conn:
-                jobs = queue.claim(conn, self.owner, kinds, now, self.lease_ms, limit)
-            plain = []
-            for job in jobs:
-                if job.kind in EFFECT_KINDS:
-                    self._start_effect(job)
-                else:
-                    plain.append(job)
+                plain = queue.claim(conn, self.owner, plain_kinds, now, self.lease_ms, BATCH)
+                effects = queue.claim(conn, self.owner, effect_kinds, now, self.lease_ms, free)
+            for job in effects:
+                self._start_effect(job)
             if self.db.dialect == "sqlite":
                 self._run_together(plain)
             else:
                 for job in plain:
                     self._run(job)
-            ran += len(jobs)
+            ran += len(plain) + len(effects)
             # No early return on a short batch: the jobs just run may have queued follow-ups due now
             # (a page's deliveries), and they should not wait for the next poll.
 
-    def _claimable(self) -> tuple[list[str], int]:
-        """The kinds this pass may claim, and how many: effects only while a thread is free to run them."""
+    def _claimable(self) -> tuple[list[str], list[str], int]:
+        """The kinds this pass may claim (jobs run here, then effects), and how many effects a thread is free for.
+
+        A claimed job's lease runs while it waits; claiming effects no thread can start soon would let leases
+        expire and another worker send the same page again. Jobs that run on this thread are claimed BATCH at
+        a time whatever the effects do.
+        """
         with self._effects_idle:
             free = EFFECT_THREADS - self._effects_in_flight
-        if free <= 0:
-            # A claimed job's lease runs while it waits; claiming effects no thread can start soon would let
-            # leases expire and another worker send the same page again.
-            return [kind for kind in self.handlers if kind not in EFFECT_KINDS], BATCH
-        return list(self.handlers), min(BATCH, free)
+        plain = [kind for kind in self.handlers if kind not in EFFECT_KINDS]
+        effects = [kind for kind in self.handlers if kind in EFFECT_KINDS] if free > 0 else []
+        return plain, effects, min(BATCH, free)
 
     def _start_effect(self, job: queue.Job) -> None:
         with self._effects_idle:

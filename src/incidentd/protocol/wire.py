@@ -13,7 +13,7 @@ from incidentd.protocol.errors import ServiceError, validation_error
 MAX_BODY_BYTES = 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs a microsecond per request
 class WireRequest:
     """One HTTP request: the raw path and query exactly as sent, lower-case header names."""
 

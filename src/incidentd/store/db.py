@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import threading
@@ -42,6 +43,9 @@ class Database:
         # handler for up to 100 ms between tries. Threads of this process queue on a Python lock instead, which
         # hands over the moment the writer commits. (Other processes still meet the busy handler.)
         self._write_turn: threading.RLock | None = threading.RLock() if self.dialect == "sqlite" else None
+        # Other processes on the same file (serve --processes, a separate worker) queue on a file lock for the
+        # same reason: flock wakes the next writer when the lock is released, the busy handler only polls.
+        self._process_turn = _ProcessTurn(_sqlite_file(self.url)) if self.dialect == "sqlite" else None
         # No cap on overflow: every thread that reads keeps a connection for good (see _reader), so a capped pool
         # would starve writers once there are more threads than connections (request pool, worker, effect
         # threads). The threads are bounded, so the connections are too: at most two per thread.
@@ -53,7 +57,11 @@ class Database:
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
         """A read-write transaction, committed when the block ends without an exception."""
-        with self._write_turn or contextlib.nullcontext(), self.engine.connect() as conn:
+        with (
+            self._write_turn or contextlib.nullcontext(),
+            self._process_turn or contextlib.nullcontext(),
+            self.engine.connect() as conn,
+        ):
             conn.info["begin"] = "BEGIN IMMEDIATE"
             with conn.begin():
                 yield conn
@@ -71,6 +79,7 @@ class Database:
         # SQLite: the reader's SQLAlchemy transaction stays open for good (see _reader), and each read is a
         # snapshot taken straight on the driver, which costs a fifth of a SQLAlchemy begin and commit.
         driver = conn.connection.driver_connection
+        assert driver is not None
         driver.execute("BEGIN")
         try:
             yield conn
@@ -110,6 +119,70 @@ class Database:
         for conn in readers:
             conn.close()
         self.engine.dispose()
+
+
+class _ProcessTurn:
+    """An exclusive flock on a file beside the SQLite database, held by the thread that holds the write turn.
+
+    Entered only under Database._write_turn, so one thread at a time touches its state; nested entries by
+    that thread take the lock once. The file is opened per process: a descriptor inherited across fork()
+    would share its lock with the parent.
+    """
+
+    def __init__(self, database: Path | None) -> None:
+        self.path = None if database is None else database.with_name(database.name + "-writer.lock")
+        self._fd: int | None = None
+        self._pid = 0
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        if self.path is None:
+            return
+        if self._pid != os.getpid():
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        self._depth += 1
+        if self._depth == 1:
+            assert self._fd is not None
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *_: object) -> None:
+        if self.path is None:
+            return
+        self._depth -= 1
+        if self._depth == 0:
+            assert self._fd is not None
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    database = sa.engine.make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+@contextlib.contextmanager
+def savepoint(conn: Connection) -> Iterator[None]:
+    """A savepoint in the connection's transaction, undone if the block raises; straight on the driver.
+
+    SQLAlchemy's begin_nested() compiles its SAVEPOINT statements through the full statement path, which
+    costs more than the writes a runbook's start or step puts under it.
+    """
+    driver = conn.connection.dbapi_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        cursor.execute("SAVEPOINT incidentd_unit")
+        try:
+            yield
+        except BaseException:
+            cursor.execute("ROLLBACK TO SAVEPOINT incidentd_unit")
+            cursor.execute("RELEASE SAVEPOINT incidentd_unit")
+            raise
+        cursor.execute("RELEASE SAVEPOINT incidentd_unit")
+    finally:
+        cursor.close()
 
 
 def _sqlite_engine(url: str, pool_size: int) -> Engine:

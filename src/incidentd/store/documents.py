@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from incidentd.store.prepared import Prepared
 from incidentd.store.tables import ssm_document_versions as v
 from incidentd.store.tables import ssm_documents as t
 
@@ -19,12 +20,23 @@ def _versions(account_id: str, region: str, name: str) -> Any:
     return sa.and_(v.c.account_id == account_id, v.c.region == region, v.c.name == name)
 
 
+# Built once: every incident whose plan has a runbook looks its document up twice.
+_HEAD = Prepared(
+    sa.select(t.c.doc, t.c.default_version, t.c.latest_version, t.c.created_ms).where(
+        t.c.account_id == sa.bindparam("k_account"),
+        t.c.region == sa.bindparam("k_region"),
+        t.c.name == sa.bindparam("k_name"),
+    )
+)
+
+
 def head(conn: Connection, account_id: str, region: str, name: str) -> dict[str, Any] | None:
     """A document's shared attributes with its default and latest version numbers, or None."""
-    row = conn.execute(sa.select(t).where(_head(account_id, region, name))).first()
+    row = _HEAD.run(conn, {"k_account": account_id, "k_region": region, "k_name": name}).first()
     if row is None:
         return None
-    return {**row.doc, "_default": row.default_version, "_latest": row.latest_version, "_createdMs": row.created_ms}
+    doc, default_version, latest_version, created_ms = row
+    return {**doc, "_default": default_version, "_latest": latest_version, "_createdMs": created_ms}
 
 
 def version(conn: Connection, account_id: str, region: str, name: str, number: int) -> dict[str, Any] | None:

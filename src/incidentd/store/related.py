@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from incidentd.store.prepared import Prepared
 from incidentd.store.tables import related_items as t
 
 
@@ -20,24 +21,34 @@ def all_for(conn: Connection, account_id: str, incident_arn: str) -> list[dict[s
     return list(conn.execute(query).scalars())
 
 
+# Built once: every runbook start and every alert adds an item, and building a statement costs more than running it.
+_EXISTS = Prepared(
+    sa.select(t.c.generated_id).where(
+        t.c.account_id == sa.bindparam("k_account"),
+        t.c.incident_arn == sa.bindparam("k_incident"),
+        t.c.generated_id == sa.bindparam("k_id"),
+    )
+)
+_INSERT = Prepared(sa.insert(t))
+
+
 def exists(conn: Connection, account_id: str, incident_arn: str, generated_id: str) -> bool:
     """Whether the incident already has this item."""
-    query = sa.select(t.c.generated_id).where(
-        t.c.account_id == account_id, t.c.incident_arn == incident_arn, t.c.generated_id == generated_id
-    )
-    return conn.execute(query).first() is not None
+    found = _EXISTS.run(conn, {"k_account": account_id, "k_incident": incident_arn, "k_id": generated_id})
+    return found.first() is not None
 
 
 def insert(conn: Connection, account_id: str, incident_arn: str, doc: dict[str, Any], now_ms: int) -> None:
     """Add an item."""
-    conn.execute(
-        sa.insert(t).values(
-            account_id=account_id,
-            incident_arn=incident_arn,
-            generated_id=doc["generatedId"],
-            added_ms=now_ms,
-            doc=doc,
-        )
+    _INSERT.run(
+        conn,
+        {
+            "account_id": account_id,
+            "incident_arn": incident_arn,
+            "generated_id": doc["generatedId"],
+            "added_ms": now_ms,
+            "doc": doc,
+        },
     )
 
 

@@ -22,6 +22,7 @@ from incidentd.runbooks import builtin, engine, launch, library, sandbox, select
 from incidentd.runbooks.actions import FAILED, SUCCESS, Outcome
 from incidentd.runbooks.actions import script as script_action
 from incidentd.store import automations, incidents
+from incidentd.store.db import savepoint
 from incidentd.store.tables import jobs
 
 log = logging.getLogger("incidentd.runbooks")
@@ -144,7 +145,7 @@ def start_runbook(ctx: JobContext) -> None:
     name, version = str(automation["documentName"]), automation.get("documentVersion")
     try:
         given = _parameters(env, region, automation, record["arn"], list(payload.get("involvedResources", [])))
-        with ctx.conn.begin_nested():
+        with savepoint(ctx.conn):
             execution_id = launch.start(env, region, name, version, given, role)
     except ServiceError as error:
         log.warning("incident %s: runbook %s did not start: %s", record["arn"], name, error.message)

@@ -18,6 +18,7 @@ from incidentd.protocol.serialize import to_wire
 from incidentd.protocol.validate import check_input
 from incidentd.runbooks import selectors, timestamps
 from incidentd.runbooks.actions import SUCCESS, Outcome, StepCall, failed
+from incidentd.store.db import savepoint
 
 log = logging.getLogger("incidentd.runbooks")
 
@@ -82,5 +83,5 @@ def _call(call: StepCall, operation: registry.Operation, op_model: OperationMode
         settings=env.settings,
     )
     # A failed call must leave no half-done writes behind, as a failed request leaves none.
-    with env.conn.begin_nested():
+    with savepoint(env.conn):
         return runner.run(operation, op_model, ctx, params)
