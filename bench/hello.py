@@ -46,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.processes > 1:
         # incidentd's own forking server, so that the baseline shares the port the same way.
-        processes.serve_in_processes(lambda: app, args.host, args.port, args.processes, UVICORN_SETTINGS)
+        processes.serve_in_processes(lambda _slot: app, args.host, args.port, args.processes, UVICORN_SETTINGS)
     else:
         uvicorn.run(app, host=args.host, port=args.port, **UVICORN_SETTINGS)
 

@@ -66,8 +66,13 @@ def serve(args: argparse.Namespace) -> int:
             _delivery_services(settings)  # a bad [[sns_topics]] stops the command here, not in every child
         db.dispose()  # nothing opened before the fork may be used after it
         log.info("incidentd serving on %s from %d processes", where, args.processes)
+        # On SQLite one worker is enough (the database has one writer), and workers in every process would
+        # take turns on the write lock with the API writers for nothing; on PostgreSQL every process runs one.
+        one_worker = db.dialect == "sqlite"
         return processes.serve_in_processes(
-            lambda: _application(args, settings, credentials, Database(settings.database_url)),
+            lambda slot: _application(
+                args, settings, credentials, Database(settings.database_url), worker=not (one_worker and slot > 0)
+            ),
             args.host,
             args.port,
             args.processes,
@@ -97,7 +102,9 @@ def _credentials(settings: config.Settings, host: str) -> dict[str, Any] | None:
     return credentials
 
 
-def _application(args: argparse.Namespace, settings: config.Settings, credentials: dict[str, Any], db: Database) -> Any:
+def _application(
+    args: argparse.Namespace, settings: config.Settings, credentials: dict[str, Any], db: Database, worker: bool = True
+) -> Any:
     """The ASGI application of one serving process, with its embedded worker started unless --no-worker."""
     from incidentd.server.asgi import Application
     from incidentd.server.dispatch import Dispatcher
@@ -105,10 +112,10 @@ def _application(args: argparse.Namespace, settings: config.Settings, credential
 
     clock = SystemClock()
     wake = lambda: None  # noqa: E731
-    if not args.no_worker:
-        worker = _worker(db, clock, settings)
-        worker.start_thread()
-        wake = worker.wake.set
+    if worker and not args.no_worker:
+        engine = _worker(db, clock, settings)
+        engine.start_thread()
+        wake = engine.wake.set
     dispatcher = Dispatcher(settings, db, clock, credentials, on_write=wake)
     application = Application(dispatcher, routes=plain_routes(dispatcher))  # reads the config's sections first
     # The service models and everything loaded so far live as long as the process: keep the cyclic garbage

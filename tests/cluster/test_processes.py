@@ -75,7 +75,7 @@ def test_two_processes_share_the_port_and_every_write_lands_once(server: Server,
     assert {summary["arn"] for summary in listed} == set(arns)
     db = Database(server.database_url)
     try:
-        # Each incident's engagement job exists once and the two embedded workers ran each once.
+        # Each incident's engagement job exists once, and an embedded worker ran it.
         def engage_jobs() -> list[tuple[str, str]]:
             with db.read() as conn:
                 query = sa.select(jobs.c.state, jobs.c.lease_owner).where(

@@ -30,17 +30,18 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def serve_in_processes(
-    build_app: Callable[[], Any], host: str, port: int, count: int, uvicorn_settings: dict[str, Any]
+    build_app: Callable[[int], Any], host: str, port: int, count: int, uvicorn_settings: dict[str, Any]
 ) -> int:
     """Fork `count` processes that each build their own app and serve the one socket; supervise them.
 
     The kernel hands each new connection to one of the processes blocked in accept(). Each child builds its
-    app after the fork, so no thread, database connection or event loop crosses it. A child that dies is
-    started again unless it died young (a start-up failure) or the parent is stopping. SIGINT or SIGTERM
-    stops the children gracefully and returns once all have exited.
+    app after the fork with build_app(slot), slot being 0 to count - 1, so no thread, database connection or
+    event loop crosses the fork. A child that dies is started again in its slot unless it died young (a
+    start-up failure) or the parent is stopping. SIGINT or SIGTERM stops the children gracefully and returns
+    once all have exited.
     """
     sock = listening_socket(host, port)
-    children: dict[int, float] = {}
+    children: dict[int, tuple[int, float]] = {}  # pid: (slot, started)
     stopping = False
 
     def stop(*_: object) -> None:
@@ -49,24 +50,24 @@ def serve_in_processes(
         for pid in children:
             _signal(pid, signal.SIGTERM)
 
-    def start() -> None:
+    def start(slot: int) -> None:
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                code = _serve_child(build_app, sock, uvicorn_settings)
+                code = _serve_child(build_app(slot), sock, uvicorn_settings)
             except BaseException:
                 log.exception("serving process %s failed", os.getpid())
             finally:
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
-        children[pid] = time.monotonic()
+        children[pid] = (slot, time.monotonic())
 
-    for _ in range(count):
-        start()
+    for slot in range(count):
+        start(slot)
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     failed = False
@@ -77,9 +78,10 @@ def serve_in_processes(
             break
         except InterruptedError:
             continue
-        started = children.pop(pid, None)
-        if started is None or stopping:
+        child = children.pop(pid, None)
+        if child is None or stopping:
             continue
+        slot, started = child
         code = os.waitstatus_to_exitcode(status)
         if time.monotonic() - started < MIN_LIFETIME_SECONDS:
             log.error("serving process %s exited with %s right after starting; stopping the others", pid, code)
@@ -87,15 +89,15 @@ def serve_in_processes(
             stop()
             continue
         log.error("serving process %s exited with %s; starting another", pid, code)
-        start()
+        start(slot)
     sock.close()
     return 1 if failed else 0
 
 
-def _serve_child(build_app: Callable[[], Any], sock: socket.socket, uvicorn_settings: dict[str, Any]) -> int:
+def _serve_child(app: Any, sock: socket.socket, uvicorn_settings: dict[str, Any]) -> int:
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(build_app(), **uvicorn_settings))
+    server = uvicorn.Server(uvicorn.Config(app, **uvicorn_settings))
     server.run(sockets=[sock])
     return 0 if server.started else 1
 

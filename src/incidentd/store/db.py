@@ -9,6 +9,7 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -66,26 +67,14 @@ class Database:
             with conn.begin():
                 yield conn
 
-    @contextlib.contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self) -> contextlib.AbstractContextManager[Connection]:
         """A read-only transaction: one snapshot on SQLite, a snapshot per statement on PostgreSQL."""
         # Each thread keeps one reading connection: checking one out of the pool per request costs more
         # than the read itself.
         conn = self._reader()
-        if self.dialect != "sqlite":
-            with conn.begin():
-                yield conn
-            return
-        # SQLite: the reader's SQLAlchemy transaction stays open for good (see _reader), and each read is a
-        # snapshot taken straight on the driver, which costs a fifth of a SQLAlchemy begin and commit.
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        driver.execute("BEGIN")
-        try:
-            yield conn
-        finally:
-            if driver.in_transaction:
-                driver.execute("COMMIT")
+        if self.dialect == "sqlite":
+            return _Snapshot(conn)
+        return _in_transaction(conn)
 
     def _reader(self) -> Connection:
         conn: Connection | None = getattr(self._local, "reader", None)
@@ -119,6 +108,34 @@ class Database:
         for conn in readers:
             conn.close()
         self.engine.dispose()
+
+
+@contextlib.contextmanager
+def _in_transaction(conn: Connection) -> Iterator[Connection]:
+    with conn.begin():
+        yield conn
+
+
+class _Snapshot:
+    """A SQLite read snapshot begun and committed straight on the driver.
+
+    The reader's SQLAlchemy transaction stays open for good (see Database._reader), so SQLAlchemy never
+    autobegins behind the driver's back; a snapshot costs a fifth of a SQLAlchemy begin and commit.
+    """
+
+    __slots__ = ("conn", "driver")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.driver: Any = conn.connection.driver_connection
+
+    def __enter__(self) -> Connection:
+        self.driver.execute("BEGIN")
+        return self.conn
+
+    def __exit__(self, *_: object) -> None:
+        if self.driver.in_transaction:
+            self.driver.execute("COMMIT")
 
 
 class _ProcessTurn:

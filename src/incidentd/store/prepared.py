@@ -52,14 +52,19 @@ class Prepared:
 
     def run(self, conn: Connection, params: dict[str, Any]) -> Rows:
         """Execute with one set of parameters in the connection's current transaction."""
-        compiled = self._compiled(conn.dialect, params)
+        dialect = conn.dialect
+        compiled = self._compiled(dialect, params)
         arguments = _arguments(compiled, params)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        driver: Any = conn.connection.dbapi_connection
         try:
-            cursor.execute(compiled.sql, arguments)
-            rows = _process(compiled, list(cursor.fetchall())) if compiled.returns_rows else []
+            # Both drivers' connections execute directly, returning the cursor they made.
+            cursor = driver.execute(compiled.sql, arguments)
+        except dialect.loaded_dbapi.Error as error:
+            raise _wrapped(conn, compiled.sql, arguments, error) from error
+        try:
+            rows = _process(compiled, cursor.fetchall()) if compiled.returns_rows else []
             return Rows(rows, cursor.rowcount)
-        except conn.dialect.loaded_dbapi.Error as error:
+        except dialect.loaded_dbapi.Error as error:
             raise _wrapped(conn, compiled.sql, arguments, error) from error
         finally:
             cursor.close()
@@ -125,10 +130,14 @@ def _arguments(compiled: _Compiled, params: dict[str, Any]) -> Any:
     return tuple(values[name] for name in compiled.positional)
 
 
-def _process(compiled: _Compiled, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+def _process(compiled: _Compiled, rows: list[Any]) -> list[tuple[Any, ...]]:
     processors = compiled.result_processors
     if not any(processors):
         return [tuple(row) for row in rows]
+    if len(processors) == 1:
+        # A single column (a document, an id): the commonest shape, without zip and a generator per row.
+        only: Callable[[Any], Any] = processors[0]  # type: ignore[assignment]  # not None: any() said so
+        return [(only(row[0]),) for row in rows]
     return [
         tuple(value if process is None else process(value) for value, process in zip(row, processors, strict=True))
         for row in rows
