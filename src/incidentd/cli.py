@@ -213,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "--processes",
                 type=_positive,
                 default=1,
-                help="serving processes sharing the port, each with its own worker unless --no-worker (default 1)",
+                help="serving processes sharing the port (default 1); see the README on workers and SQLite",
             )
     return parser
 

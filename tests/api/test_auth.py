@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -132,7 +133,9 @@ def test_a_request_signed_for_another_service_is_refused(server, account, incide
 
 def test_a_refused_request_still_gets_a_request_id(server):
     answer = send(server, create_plan_request(server))
-    assert answer.headers.get("x-amzn-RequestId")
+    request_id = answer.headers.get("x-amzn-RequestId")
+    # A random (version 4) UUID, as AWS's request ids are.
+    assert str(uuid.UUID(request_id)) == request_id and uuid.UUID(request_id).version == 4
 
 
 def test_a_presigned_get_url_works_without_an_sdk(incidents, response_plan):

@@ -47,7 +47,7 @@ def serve_in_processes(
     def stop(*_: object) -> None:
         nonlocal stopping
         stopping = True
-        for pid in children:
+        for pid in list(children):
             _signal(pid, signal.SIGTERM)
 
     def start(slot: int) -> None:

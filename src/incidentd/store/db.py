@@ -42,7 +42,7 @@ class Database:
         self._readers_lock = threading.Lock()
         # SQLite has one writer at a time, and a connection that finds the lock taken sleeps in SQLite's busy
         # handler for up to 100 ms between tries. Threads of this process queue on a Python lock instead, which
-        # hands over the moment the writer commits. (Other processes still meet the busy handler.)
+        # hands over the moment the writer commits.
         self._write_turn: threading.RLock | None = threading.RLock() if self.dialect == "sqlite" else None
         # Other processes on the same file (serve --processes, a separate worker) queue on a file lock for the
         # same reason: flock wakes the next writer when the lock is released, the busy handler only polls.
