@@ -23,6 +23,9 @@ log = logging.getLogger("incidentd.worker")
 LEASE_MS = 60_000
 MAX_ATTEMPTS = 25
 BATCH = 32
+# On PostgreSQL several workers usually share the queue and each job commits on its own, so a large claim buys
+# nothing and lets the first worker to poll take a whole burst while the others idle.
+SHARED_BATCH = 8
 EFFECT_THREADS = 8
 WAKE_GAP_SECONDS = 0.02
 
@@ -52,6 +55,7 @@ class Worker:
         self.lease_ms = int(1000 * getattr(settings, "lease_seconds", LEASE_MS / 1000))
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.handlers = load_all()
+        self._plain_batch = BATCH if db.dialect == "sqlite" else SHARED_BATCH
         self.wake = threading.Event()
         self._stop = threading.Event()
         # Effects (pages, mails) wait on the network, so several run at once, each in its own thread.
@@ -79,7 +83,7 @@ class Worker:
                 if not queue.any_due(conn, plain_kinds + effect_kinds, now):
                     return ran
             with self.db.write() as conn:
-                plain = queue.claim(conn, self.owner, plain_kinds, now, self.lease_ms, BATCH)
+                plain = queue.claim(conn, self.owner, plain_kinds, now, self.lease_ms, self._plain_batch)
                 effects = queue.claim(conn, self.owner, effect_kinds, now, self.lease_ms, free)
             for job in effects:
                 self._start_effect(job)
@@ -96,7 +100,7 @@ class Worker:
         """The kinds this pass may claim (jobs run here, then effects), and how many effects a thread is free for.
 
         A claimed job's lease runs while it waits; claiming effects no thread can start soon would let leases
-        expire and another worker send the same page again. Jobs that run on this thread are claimed BATCH at
+        expire and another worker send the same page again. Jobs that run on this thread are claimed a batch at
         a time whatever the effects do.
         """
         with self._effects_idle:
