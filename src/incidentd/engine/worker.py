@@ -135,9 +135,7 @@ class Worker:
                 self._run_effect(handler, job)
             else:
                 with self.db.write() as conn:
-                    ctx = JobContext(self.db, conn, job, self.clock.now_ms(), self.settings, self.services)
-                    handler(ctx)
-                    ctx.finish(conn)
+                    self._run_in(conn, job)
         except LeaseLost:
             log.warning("job %s (%s) was taken over by another worker", job.id, job.kind)
         except Exception:
@@ -162,9 +160,7 @@ class Worker:
             for job in jobs:
                 driver.execute("SAVEPOINT job")
                 try:
-                    ctx = JobContext(self.db, conn, job, self.clock.now_ms(), self.settings, self.services)
-                    JOB_HANDLERS[job.kind](ctx)
-                    ctx.finish(conn)
+                    self._run_in(conn, job)
                 except LeaseLost:
                     driver.execute("ROLLBACK TO SAVEPOINT job")
                     log.warning("job %s (%s) was taken over by another worker", job.id, job.kind)
@@ -174,6 +170,12 @@ class Worker:
                 driver.execute("RELEASE SAVEPOINT job")
             for job, error in failures:
                 self._record_failure(conn, job, error)
+
+    def _run_in(self, conn: Connection, job: queue.Job) -> None:
+        """Run a job that is not an effect in the given transaction and mark it done there."""
+        ctx = JobContext(self.db, conn, job, self.clock.now_ms(), self.settings, self.services)
+        JOB_HANDLERS[job.kind](ctx)
+        ctx.finish(conn)
 
     def _record_failure(self, conn: Connection, job: queue.Job, error: str) -> None:
         """Log a failed attempt and queue the job again after its back-off, or give up after MAX_ATTEMPTS."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ from incidentd.api import registry, runner
 from incidentd.api.context import RequestContext
 from incidentd.clock import Clock
 from incidentd.config import Settings
-from incidentd.domain import arns
+from incidentd.domain import arns, ids
 from incidentd.ops.logs import REQUEST_ID
 from incidentd.protocol import model
 from incidentd.protocol.aws_json import AwsJsonProtocol
@@ -85,7 +84,7 @@ class Dispatcher:
 
     def prepare(self, request: WireRequest) -> Call | WireResponse:
         """Authenticate, route, parse and validate: everything before the database; an error answers at once."""
-        request_id = new_request_id()
+        request_id = ids.random()
         service, protocol = self._service_of(request)
         # The operation is named once the request is routed; a refusal before that counts as "unknown".
         routed = [UNKNOWN_OPERATION]
@@ -209,13 +208,6 @@ class Dispatcher:
         op_model, labels = found
         routed[0] = op_model.name
         return op_model, protocol.parse(op_model, labels, request)
-
-
-def new_request_id() -> str:
-    """A random request id in UUID form, as AWS sends in x-amzn-RequestId, without uuid.UUID's overhead."""
-    text = os.urandom(16).hex()
-    # Version 4, variant 10xx: the bits uuid.uuid4() sets.
-    return f"{text[:8]}-{text[8:12]}-4{text[13:16]}-{'89ab'[int(text[16], 16) & 3]}{text[17:20]}-{text[20:]}"
 
 
 def _unknown_operation(message: str) -> ServiceError:

@@ -59,15 +59,13 @@ class Prepared:
         try:
             # Both drivers' connections execute directly, returning the cursor they made.
             cursor = driver.execute(compiled.sql, arguments)
+            try:
+                rows = _process(compiled, cursor.fetchall()) if compiled.returns_rows else []
+                return Rows(rows, cursor.rowcount)
+            finally:
+                cursor.close()
         except dialect.loaded_dbapi.Error as error:
             raise _wrapped(conn, compiled.sql, arguments, error) from error
-        try:
-            rows = _process(compiled, cursor.fetchall()) if compiled.returns_rows else []
-            return Rows(rows, cursor.rowcount)
-        except dialect.loaded_dbapi.Error as error:
-            raise _wrapped(conn, compiled.sql, arguments, error) from error
-        finally:
-            cursor.close()
 
     def run_many(self, conn: Connection, param_list: Sequence[dict[str, Any]]) -> None:
         """Execute once per parameter set (all with the same names), e.g. a batch of inserts."""

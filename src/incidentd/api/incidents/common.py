@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import time
 from typing import Any
 
 from incidentd.api.context import RequestContext
-from incidentd.domain import arns
+from incidentd.domain import arns, ids
 from incidentd.protocol.errors import ServiceError, validation_error
 from incidentd.store import incidents, paging, plans
 
@@ -51,24 +49,8 @@ def load_incident(ctx: RequestContext, arn: str) -> dict[str, Any]:
 
 
 def new_id() -> str:
-    """A fresh identifier in the 36-character UUID form AWS uses for incidents and events, ordered by time.
-
-    The layout is UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits. Incident
-    ARNs end in this id and key the incident, timeline, tag and related-item rows, so ids that grow with
-    time put each new incident's rows next to the last one's in every B-tree instead of on a random page
-    (fewer pages written per commit, and a working set that stays small as the tables grow). The random
-    part keeps ids unguessable; the time they reveal is the record's own creationTime.
-    """
-    random_bits = int.from_bytes(os.urandom(10), "big")  # 80 bits: 12 for rand_a, 62 for rand_b, 6 unused
-    value = (
-        (time.time_ns() // 1_000_000) << 80
-        | 0x7 << 76
-        | (random_bits >> 68) << 64
-        | 0b10 << 62
-        | random_bits & ((1 << 62) - 1)
-    )
-    text = f"{value:032x}"
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    """A fresh identifier for incidents and events: a UUID that grows with time (see domain.ids)."""
+    return ids.time_ordered()
 
 
 def page_size(params: dict[str, Any], default: int = 100) -> int:
