@@ -26,7 +26,21 @@ CONFIG = """
 [replication]
 settle_seconds = 0.2
 """
-_DOWN = (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError)
+
+
+class TruncatedAnswer(Exception):
+    """The answer's body is shorter than its Content-Length: the server died between writing the two."""
+
+
+def _refuse_truncated(response_dict: dict[str, Any], **_: Any) -> None:
+    # uvicorn writes an answer's headers and its body with two send()s, and a SIGKILL can land between them.
+    # botocore does not check the length and would hand back "200, no members" as if it were the answer.
+    expected = response_dict["headers"].get("content-length")
+    if expected is not None and int(expected) != len(response_dict["body"]):
+        raise TruncatedAnswer(f"{len(response_dict['body'])} of {expected} bytes")
+
+
+_DOWN = (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError, TruncatedAnswer)
 
 
 def _until_acknowledged(call: Any, **params: Any) -> dict[str, Any]:
@@ -57,6 +71,7 @@ class Writers:
         """Write until stopped; every write is retried until acknowledged."""
         rng = random.Random(seed)
         client = self.server.client(self.account, connect_timeout=1, read_timeout=5)
+        client.meta.events.register("before-parse.ssm-incidents.*", _refuse_truncated)
         try:
             while not self.stop.is_set():
                 token = str(uuid.uuid4())
