@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -59,12 +60,25 @@ def enqueue_many(
     )
 
 
+_KIND = re.compile(r"^[A-Za-z0-9_.:-]+$")
+
+
+def _kind_in(kinds: tuple[str, ...]) -> Any:
+    # The kinds are written into the SQL: the statement is then prepared once per set of kinds, without the
+    # expanding IN parameter that sends every execution through SQLAlchemy's slow path. Kinds are the names
+    # job modules register, never user input; the pattern makes sure of it.
+    for kind in kinds:
+        if not _KIND.match(kind):
+            raise ValueError(f"not a job kind: {kind!r}")
+    return t.c.kind.in_([sa.literal_column(f"'{kind}'") for kind in kinds])
+
+
 def _is_queued_and_due(kinds: tuple[str, ...]) -> Any:
-    return sa.and_(t.c.state == QUEUED, t.c.kind.in_(kinds), t.c.run_at_ms <= sa.bindparam("now_ms"))
+    return sa.and_(t.c.state == QUEUED, _kind_in(kinds), t.c.run_at_ms <= sa.bindparam("now_ms"))
 
 
 def _is_orphaned(kinds: tuple[str, ...]) -> Any:
-    return sa.and_(t.c.state == RUNNING, t.c.kind.in_(kinds), t.c.lease_expires_ms < sa.bindparam("now_ms"))
+    return sa.and_(t.c.state == RUNNING, _kind_in(kinds), t.c.lease_expires_ms < sa.bindparam("now_ms"))
 
 
 def _due(kinds: tuple[str, ...]) -> Any:
@@ -76,14 +90,13 @@ def _due(kinds: tuple[str, ...]) -> Any:
 
 
 @functools.lru_cache(maxsize=64)
-def _any_due_statement(kinds: tuple[str, ...]) -> Any:
-    # Built once per set of kinds: constructing the statement cost more than running it.
+def _any_due_statement(kinds: tuple[str, ...]) -> Prepared:
     due = _due(kinds)
-    return sa.select(due.c.id).limit(1)
+    return Prepared(sa.select(due.c.id).limit(1))
 
 
 @functools.lru_cache(maxsize=64)
-def _claim_statement(kinds: tuple[str, ...], dialect: str) -> Any:
+def _claim_statement(kinds: tuple[str, ...], dialect: str) -> Prepared:
     due = _due(kinds)
     candidates = sa.select(due.c.id).order_by(due.c.run_at_ms, due.c.id).limit(sa.bindparam("limit"))
     if dialect == "postgresql":
@@ -96,13 +109,13 @@ def _claim_statement(kinds: tuple[str, ...], dialect: str) -> Any:
             .where(t.c.id.in_(candidates.scalar_subquery()), still_due)
             .with_for_update(skip_locked=True)
         )
-    return (
+    return Prepared(
         sa.update(t)
         .where(t.c.id.in_(candidates.scalar_subquery()))
         .values(
             state=RUNNING,
             lease_owner=sa.bindparam("owner"),
-            lease_expires_ms=sa.bindparam("lease_expires_ms"),
+            lease_expires_ms=sa.bindparam("lease_until"),
             attempts=t.c.attempts + 1,
         )
         .returning(t.c.id, t.c.account_id, t.c.kind, t.c.payload, t.c.attempts, t.c.lease_owner, t.c.run_at_ms)
@@ -114,7 +127,7 @@ def any_due(conn: Connection, kinds: Collection[str], now_ms: int) -> bool:
     if not kinds:
         return False
     statement = _any_due_statement(tuple(sorted(kinds)))
-    return conn.execute(statement, {"now_ms": now_ms}).first() is not None
+    return statement.run(conn, {"now_ms": now_ms}).first() is not None
 
 
 def claim(conn: Connection, owner: str, kinds: Collection[str], now_ms: int, lease_ms: int, limit: int) -> list[Job]:
@@ -122,10 +135,10 @@ def claim(conn: Connection, owner: str, kinds: Collection[str], now_ms: int, lea
     if not kinds or limit < 1:
         return []
     statement = _claim_statement(tuple(sorted(kinds)), conn.dialect.name)
-    params = {"now_ms": now_ms, "limit": limit, "owner": owner, "lease_expires_ms": now_ms + lease_ms}
+    params = {"now_ms": now_ms, "limit": limit, "owner": owner, "lease_until": now_ms + lease_ms}
     # RETURNING gives no order: sort so that jobs run in the order they fell due.
-    rows = sorted(conn.execute(statement, params), key=lambda r: (r.run_at_ms, r.id))
-    return [Job(r.id, r.account_id, r.kind, r.payload, r.attempts, r.lease_owner) for r in rows]
+    rows = sorted(statement.run(conn, params).rows, key=lambda row: (row[6], row[0]))
+    return [Job(*row[:6]) for row in rows]
 
 
 def _owned(job: Job) -> Any:

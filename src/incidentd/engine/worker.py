@@ -82,14 +82,16 @@ class Worker:
             with self.db.read() as conn:
                 if not queue.any_due(conn, plain_kinds + effect_kinds, now):
                     return ran
+            embedded = self.db.dialect == "sqlite"
             with self.db.write() as conn:
                 plain = queue.claim(conn, self.owner, plain_kinds, now, self.lease_ms, self._plain_batch)
                 effects = queue.claim(conn, self.owner, effect_kinds, now, self.lease_ms, free)
+                if embedded:
+                    # SQLite: the claimed jobs run in the claim's own transaction, so a pass costs one commit.
+                    self._run_batch(conn, plain)
             for job in effects:
                 self._start_effect(job)
-            if self.db.dialect == "sqlite":
-                self._run_together(plain)
-            else:
+            if not embedded:
                 for job in plain:
                     self._run(job)
             ran += len(plain) + len(effects)
@@ -142,34 +144,32 @@ class Worker:
             with self.db.write() as conn:
                 self._record_failure(conn, job, traceback.format_exc())
 
-    def _run_together(self, jobs: list[queue.Job]) -> None:
-        """SQLite: run jobs in one transaction, each in its own savepoint, so the batch costs one commit.
+    def _run_batch(self, conn: Connection, jobs: list[queue.Job]) -> None:
+        """SQLite: run jobs in the given transaction, each in its own savepoint, so the batch costs one commit.
 
         SQLite has one writer at a time and each durable commit is an fsync; four response jobs per incident,
         each committed alone, made the worker spend more on commits than on the jobs. A job that fails is
-        undone alone (its savepoint) and its retry is recorded in the same transaction. On PostgreSQL each job
-        keeps its own transaction: there several workers run side by side, and a long batch would hold the
-        locks its jobs take (advisory and row locks) until its last job ends.
+        undone alone (its savepoint) and its retry is recorded in the same transaction. A crash before the
+        commit leaves the jobs queued, as if never claimed. On PostgreSQL each job keeps its own transaction:
+        there several workers run side by side, and a long batch would hold the locks its jobs take (advisory
+        and row locks) until its last job ends.
         """
-        if not jobs:
-            return
         failures: list[tuple[queue.Job, str]] = []
-        with self.db.write() as conn:
-            driver = conn.connection.dbapi_connection
-            assert driver is not None
-            for job in jobs:
-                driver.execute("SAVEPOINT job")
-                try:
-                    self._run_in(conn, job)
-                except LeaseLost:
-                    driver.execute("ROLLBACK TO SAVEPOINT job")
-                    log.warning("job %s (%s) was taken over by another worker", job.id, job.kind)
-                except Exception:
-                    driver.execute("ROLLBACK TO SAVEPOINT job")
-                    failures.append((job, traceback.format_exc()))
-                driver.execute("RELEASE SAVEPOINT job")
-            for job, error in failures:
-                self._record_failure(conn, job, error)
+        driver = conn.connection.dbapi_connection
+        assert driver is not None
+        for job in jobs:
+            driver.execute("SAVEPOINT job")
+            try:
+                self._run_in(conn, job)
+            except LeaseLost:
+                driver.execute("ROLLBACK TO SAVEPOINT job")
+                log.warning("job %s (%s) was taken over by another worker", job.id, job.kind)
+            except Exception:
+                driver.execute("ROLLBACK TO SAVEPOINT job")
+                failures.append((job, traceback.format_exc()))
+            driver.execute("RELEASE SAVEPOINT job")
+        for job, error in failures:
+            self._record_failure(conn, job, error)
 
     def _run_in(self, conn: Connection, job: queue.Job) -> None:
         """Run a job that is not an effect in the given transaction and mark it done there."""
