@@ -16,7 +16,7 @@ from incidentd import channels, config
 from incidentd.clock import SystemClock
 from incidentd.engine.worker import Worker
 from incidentd.notify import settings as notify_settings
-from incidentd.ops import logs
+from incidentd.ops import logs, metrics, shared_counters
 from incidentd.store import migrate
 from incidentd.store.db import Database
 
@@ -69,10 +69,16 @@ def serve(args: argparse.Namespace) -> int:
         # On SQLite one worker is enough (the database has one writer), and workers in every process would
         # take turns on the write lock with the API writers for nothing; on PostgreSQL every process runs one.
         one_worker = db.dialect == "sqlite"
+        # Mapped before the fork so that every process sees it: /metrics then sums all processes' counters.
+        counters = shared_counters.SharedCounters(args.processes)
+
+        def build(slot: int) -> Any:
+            metrics.share(counters, slot)
+            database = Database(settings.database_url)
+            return _application(args, settings, credentials, database, worker=not (one_worker and slot > 0))
+
         return processes.serve_in_processes(
-            lambda slot: _application(
-                args, settings, credentials, Database(settings.database_url), worker=not (one_worker and slot > 0)
-            ),
+            build,
             args.host,
             args.port,
             args.processes,
@@ -150,8 +156,6 @@ def worker(args: argparse.Namespace) -> int:
     if args.metrics_port:
         # The worker counts its deliveries in its own process; this is where Prometheus reads them.
         from prometheus_client import start_http_server
-
-        from incidentd.ops import metrics
 
         start_http_server(args.metrics_port, args.metrics_host, registry=metrics.registry(db, clock))
         log.info("worker metrics on http://%s:%s/metrics", args.metrics_host, args.metrics_port)

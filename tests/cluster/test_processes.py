@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from incidentd.domain import response
 from incidentd.store.db import Database
 from incidentd.store.tables import jobs
+from ops.ops_support import scrape, value
 from paging.paging_support import onboard
 from support import Account, Server, wait_until
 
@@ -113,3 +114,25 @@ def test_stopping_the_server_stops_every_process(database_url: str, tmp_path: Pa
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
     running.process = None
     running.log.close()
+
+
+def test_metrics_count_every_processs_requests_whichever_process_answers_the_scrape(
+    server: Server, account: Account
+) -> None:
+    calls = 40
+    for _ in range(calls):
+        # A new client each time: a new connection, which either process may accept.
+        server.client(account).list_replication_sets()
+    counted = {"service": "ssm-incidents", "operation": "ListReplicationSets", "code": "2xx"}
+    answered_by: set[float] = set()
+    for _ in range(200):
+        samples = scrape(server)  # each scrape on a connection of its own, too
+        # Another process's counts reach the shared area within a second of its last request.
+        if value(samples, "incidentd_requests_total", **counted) < calls:
+            time.sleep(0.1)
+            continue
+        assert value(samples, "incidentd_requests_total", **counted) == calls
+        answered_by.add(value(samples, "incidentd_serving_slot"))
+        if answered_by == {0.0, 1.0}:
+            return
+    pytest.fail(f"scrapes never showed all {calls} requests from both processes (answered by slots {answered_by})")

@@ -15,6 +15,7 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
 from incidentd.clock import Clock
+from incidentd.ops import shared_counters
 from incidentd.ops.queue_stats import queue_stats
 from incidentd.store.db import Database
 
@@ -60,30 +61,40 @@ class RequestMetrics:
         stats.buckets[bisect.bisect_left(LATENCY_BOUNDS, seconds)] += 1
         stats.seconds += seconds
 
-    def collect(self) -> Iterator[Metric]:
-        """The request counters and latency histograms as metric families."""
-        requests = CounterMetricFamily(
-            "incidentd_requests",
-            "AWS API requests answered, by operation and status class.",
-            labels=["service", "operation", "code"],
-        )
-        latency = HistogramMetricFamily(
-            "incidentd_request_duration_seconds",
-            "Time to answer an AWS API request, by operation.",
-            labels=["service", "operation"],
-        )
-        for (service, operation), stats in sorted(self._operations.copy().items()):
-            statuses, buckets = list(stats.statuses), list(stats.buckets)
-            for index, count in enumerate(statuses):
-                if count and index:
-                    requests.add_metric([service, operation, _STATUS_CLASSES[index - 1]], count)
-            cumulative, total = [], 0
-            for bound, count in zip((*map(str, LATENCY_BOUNDS), "+Inf"), buckets, strict=True):
-                total += count
-                cumulative.append((bound, float(total)))
-            latency.add_metric([service, operation], cumulative, stats.seconds)
-        yield requests
-        yield latency
+    def snapshot(self) -> dict[str, list[float]]:
+        """The counters as plain numbers: per "service\noperation", six status counts, the buckets, the seconds."""
+        return {
+            f"{service}\n{operation}": [*stats.statuses, *stats.buckets, stats.seconds]
+            for (service, operation), stats in self._operations.copy().items()
+        }
+
+
+def _request_families(requests: dict[str, list[float]]) -> Iterator[Metric]:
+    """Request counters and latency histograms from a snapshot."""
+    requests_family = CounterMetricFamily(
+        "incidentd_requests",
+        "AWS API requests answered, by operation and status class.",
+        labels=["service", "operation", "code"],
+    )
+    latency = HistogramMetricFamily(
+        "incidentd_request_duration_seconds",
+        "Time to answer an AWS API request, by operation.",
+        labels=["service", "operation"],
+    )
+    bounds = (*map(str, LATENCY_BOUNDS), "+Inf")
+    for key, values in sorted(requests.items()):
+        service, _, operation = key.partition("\n")
+        statuses, buckets, seconds = values[:6], values[6:-1], values[-1]
+        for index, count in enumerate(statuses):
+            if count and index:
+                requests_family.add_metric([service, operation, _STATUS_CLASSES[index - 1]], count)
+        cumulative, total = [], 0.0
+        for bound, count in zip(bounds, buckets, strict=True):
+            total += count
+            cumulative.append((bound, total))
+        latency.add_metric([service, operation], cumulative, seconds)
+    yield requests_family
+    yield latency
 
 
 class DeliveryMetrics:
@@ -99,16 +110,21 @@ class DeliveryMetrics:
             key = (channel, outcome)
             self._counts[key] = self._counts.get(key, 0) + 1
 
-    def collect(self) -> Iterator[Metric]:
-        """The delivery counter as a metric family."""
-        family = CounterMetricFamily(
-            "incidentd_deliveries", "Delivery attempts by channel and outcome.", labels=["channel", "outcome"]
-        )
+    def snapshot(self) -> dict[str, int]:
+        """The counts as plain numbers, per "channel\noutcome"."""
         with self._lock:
-            counts = sorted(self._counts.items())
-        for (channel, outcome), count in counts:
-            family.add_metric([channel, outcome], count)
-        yield family
+            return {f"{channel}\n{outcome}": count for (channel, outcome), count in self._counts.items()}
+
+
+def _delivery_families(deliveries: dict[str, int]) -> Iterator[Metric]:
+    """The delivery counter from a snapshot."""
+    family = CounterMetricFamily(
+        "incidentd_deliveries", "Delivery attempts by channel and outcome.", labels=["channel", "outcome"]
+    )
+    for key, count in sorted(deliveries.items()):
+        channel, _, outcome = key.partition("\n")
+        family.add_metric([channel, outcome], count)
+    yield family
 
 
 # One set of counters per process, as Prometheus client libraries keep them: the engine counts deliveries
@@ -158,12 +174,33 @@ class _QueueCollector(Collector):
         yield from (depth, due, lag)
 
 
+def own_snapshot() -> shared_counters.Snapshot:
+    """This process's request and delivery counts."""
+    return {"requests": REQUESTS.snapshot(), "deliveries": DELIVERIES.snapshot()}
+
+
+_shared: shared_counters.SharedCounters | None = None
+_slot = 0
+
+
+def share(counters: shared_counters.SharedCounters, slot: int) -> None:
+    """Serve the sum of every process's counters from now on, publishing this one's in its slot (serve --processes)."""
+    global _shared, _slot
+    counters.join(slot, own_snapshot)
+    _shared, _slot = counters, slot
+
+
 class _Counters(Collector):
-    """This process's request and delivery counters."""
+    """The request and delivery counters: this process's, or every serving process's summed when they share."""
 
     def collect(self) -> Iterator[Metric]:
-        yield from REQUESTS.collect()
-        yield from DELIVERIES.collect()
+        counts = _shared.total() if _shared is not None else own_snapshot()
+        yield from _request_families(counts["requests"])
+        yield from _delivery_families(counts["deliveries"])
+        # The process_* and python_* figures are the answering process's own: say which one that was.
+        slot = GaugeMetricFamily("incidentd_serving_slot", "The serving process (0 to N-1) that answered this scrape.")
+        slot.add_metric([], _slot)
+        yield slot
 
 
 def registry(db: Database, clock: Clock) -> CollectorRegistry:
