@@ -36,6 +36,7 @@ TWILIO_SETTINGS = (
     ("twilio", "from", "INCIDENTD_TWILIO_FROM"),
 )
 TWILIO_BASE_URL = ("twilio", "base_url", "INCIDENTD_TWILIO_BASE_URL")
+TWILIO_REPLY_URL = ("twilio", "reply_url", "INCIDENTD_TWILIO_REPLY_URL")
 WEBHOOK_SETTINGS = (
     ("sms_webhook", "url", "INCIDENTD_SMS_WEBHOOK_URL"),
     ("sms_webhook", "secret", "INCIDENTD_SMS_WEBHOOK_SECRET"),
@@ -125,6 +126,16 @@ def transports_from_settings(
     if phone is not None:
         chosen["SMS"] = chosen["VOICE"] = phone
     return Transports(chosen)
+
+
+def twilio_replies(env: Mapping[str, str], raw_config: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """The account SID, auth token and public reply URL that SMS replies are checked against; None if any is unset."""
+    found = _read(env, raw_config, (*TWILIO_SETTINGS, TWILIO_REPLY_URL))
+    names = ("INCIDENTD_TWILIO_ACCOUNT_SID", "INCIDENTD_TWILIO_AUTH_TOKEN", "INCIDENTD_TWILIO_REPLY_URL")
+    if not all(name in found for name in names):
+        return None
+    sid, token, url = (found[name] for name in names)
+    return sid, token, url
 
 
 def _read(env: Mapping[str, str], raw: Mapping[str, Any], settings: tuple[tuple[str, str, str], ...]) -> dict[str, str]:

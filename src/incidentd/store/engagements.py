@@ -158,6 +158,16 @@ def mark_page(conn: Connection, account_id: str, arn: str, column: str, at_ms: i
     conn.execute(statement.values({column: at_ms}))
 
 
+def unread_pages_with_code(conn: Connection, accept_code: str) -> list[tuple[str, dict[str, Any]]]:
+    """(account, page) of every page nobody has read that went out with this accept code, newest first."""
+    query = (
+        sa.select(p)
+        .where(p.c.accept_code == accept_code, p.c.read_ms.is_(None))
+        .order_by(p.c.created_ms.desc(), p.c.arn)
+    )
+    return [(row.account_id, _page(row._mapping)) for row in conn.execute(query)]
+
+
 def list_pages(
     conn: Connection, account_id: str, *, engagement_arn: str | None = None, contact_arn: str | None = None
 ) -> list[dict[str, Any]]:

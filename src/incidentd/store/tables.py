@@ -261,6 +261,8 @@ pages = sa.Table(
     sa.PrimaryKeyConstraint("account_id", "arn"),
     sa.Index("ix_pages_engagement", "account_id", "engagement_arn", "created_ms", "arn"),
     sa.Index("ix_pages_contact", "account_id", "contact_arn", "created_ms", "arn"),
+    # SMS replies: the unread pages that went out with a code, in any account (the phone number decides which).
+    sa.Index("ix_pages_accept_code", "accept_code", "read_ms"),
 )
 
 page_receipts = sa.Table(
