@@ -36,7 +36,7 @@ TWILIO_SETTINGS = (
     ("twilio", "from", "INCIDENTD_TWILIO_FROM"),
 )
 TWILIO_BASE_URL = ("twilio", "base_url", "INCIDENTD_TWILIO_BASE_URL")
-TWILIO_REPLY_URL = ("twilio", "reply_url", "INCIDENTD_TWILIO_REPLY_URL")
+TWILIO_PUBLIC_URL = ("twilio", "public_url", "INCIDENTD_TWILIO_PUBLIC_URL")
 WEBHOOK_SETTINGS = (
     ("sms_webhook", "url", "INCIDENTD_SMS_WEBHOOK_URL"),
     ("sms_webhook", "secret", "INCIDENTD_SMS_WEBHOOK_SECRET"),
@@ -118,8 +118,12 @@ def transports_from_settings(
     phone: Transport | None = None
     if twilio:  # Twilio wins over the webhook when both are set
         sid, token, from_number = _require(twilio, TWILIO_SETTINGS)
-        base_url = _read(env, raw_config, (TWILIO_BASE_URL,)).get("INCIDENTD_TWILIO_BASE_URL", DEFAULT_BASE_URL)
-        phone = _build(lambda: TwilioTransport(sid, token, from_number, base_url, timeout), "Twilio settings")
+        extra = _read(env, raw_config, (TWILIO_BASE_URL, TWILIO_PUBLIC_URL))
+        base_url = extra.get("INCIDENTD_TWILIO_BASE_URL", DEFAULT_BASE_URL)
+        public_url = extra.get("INCIDENTD_TWILIO_PUBLIC_URL")
+        phone = _build(
+            lambda: TwilioTransport(sid, token, from_number, base_url, timeout, public_url), "Twilio settings"
+        )
     elif webhook:
         url, secret = _require(webhook, WEBHOOK_SETTINGS)
         phone = _build(lambda: WebhookTransport(url, secret, timeout), "SMS webhook settings")
@@ -128,14 +132,14 @@ def transports_from_settings(
     return Transports(chosen)
 
 
-def twilio_replies(env: Mapping[str, str], raw_config: Mapping[str, Any]) -> tuple[str, str, str] | None:
-    """The account SID, auth token and public reply URL that SMS replies are checked against; None if any is unset."""
-    found = _read(env, raw_config, (*TWILIO_SETTINGS, TWILIO_REPLY_URL))
-    names = ("INCIDENTD_TWILIO_ACCOUNT_SID", "INCIDENTD_TWILIO_AUTH_TOKEN", "INCIDENTD_TWILIO_REPLY_URL")
+def twilio_callback_settings(env: Mapping[str, str], raw_config: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """The account SID, auth token and public URL that Twilio's callbacks are checked against; None if any is unset."""
+    found = _read(env, raw_config, (*TWILIO_SETTINGS, TWILIO_PUBLIC_URL))
+    names = ("INCIDENTD_TWILIO_ACCOUNT_SID", "INCIDENTD_TWILIO_AUTH_TOKEN", "INCIDENTD_TWILIO_PUBLIC_URL")
     if not all(name in found for name in names):
         return None
     sid, token, url = (found[name] for name in names)
-    return sid, token, url
+    return sid, token, url.rstrip("/")
 
 
 def _read(env: Mapping[str, str], raw: Mapping[str, Any], settings: tuple[tuple[str, str, str], ...]) -> dict[str, str]:

@@ -10,6 +10,7 @@ from incidentd.channels import _http
 from incidentd.channels.message import DeliveryError, Message
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
+VOICE_PATH = "/twilio/voice"  # where Twilio reports the key a callee pressed (channels.twilio_replies)
 SMS_LIMIT = 1600  # Twilio rejects a Body longer than this (error 21617)
 SAY_LIMIT = 3000  # TwiML passed inline may be 4000 characters; leave room for the markup and the code
 
@@ -24,12 +25,17 @@ class TwilioTransport:
         from_number: str,
         base_url: str = DEFAULT_BASE_URL,
         timeout: float = 10.0,
+        public_url: str | None = None,
     ) -> None:
         _http.check_url(base_url)
+        if public_url is not None:
+            _http.check_url(public_url)
         self.account_sid = account_sid
         self.from_number = from_number
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        # Where Twilio reaches incidentd: with it, a page's call asks the callee to press 1 to acknowledge.
+        self.public_url = public_url.rstrip("/") if public_url else None
         credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode("ascii")
         self._authorization = f"Basic {credentials}"
 
@@ -42,7 +48,7 @@ class TwilioTransport:
         if message.channel_type == "SMS":
             resource, fields = "Messages", {"Body": sms_body(message)}
         elif message.channel_type == "VOICE":
-            resource, fields = "Calls", {"Twiml": voice_twiml(message)}
+            resource, fields = "Calls", {"Twiml": voice_twiml(message, self._keypress_url(message))}
         else:
             raise DeliveryError(f"Twilio can't deliver to {message.channel_type} channels", permanent=True)
         account = urllib.parse.quote(self.account_sid, safe="")
@@ -58,6 +64,12 @@ class TwilioTransport:
         # A 2xx means Twilio took the message: without a sid it is still sent, and retrying would page twice.
         return str(sid) if sid else f"accepted with HTTP {status}, no sid"
 
+    def _keypress_url(self, message: Message) -> str | None:
+        """The URL Twilio posts the pressed key to, naming the page; None for activation calls or without a URL."""
+        if self.public_url is None or message.is_activation:
+            return None
+        return f"{self.public_url}{VOICE_PATH}?{urllib.parse.urlencode({'page': message.reference})}"
+
 
 def sms_body(message: Message) -> str:
     """The text of an SMS: public subject and content where given, then the code, within Twilio's limit."""
@@ -71,8 +83,12 @@ def sms_body(message: Message) -> str:
     return f"{text}\n{code_line}" if text else code_line
 
 
-def voice_twiml(message: Message) -> str:
-    """A TwiML document that reads the subject and content, then the code digit by digit, twice."""
+def voice_twiml(message: Message, keypress_url: str | None = None) -> str:
+    """A TwiML document that reads the subject and content, then the code digit by digit, twice.
+
+    With a keypress URL the reading is a Gather: pressing 1 during it (or in the seconds after) acknowledges
+    the page, as on AWS (aws-semantics §4.4); Twilio posts the key there.
+    """
     text = ". ".join(part.strip() for part in (message.subject, message.content) if part.strip())
     if len(text) > SAY_LIMIT:
         text = text[: SAY_LIMIT - 1] + "…"
@@ -81,4 +97,10 @@ def voice_twiml(message: Message) -> str:
     what = "activation code" if message.is_activation else "accept code"
     says = [text] if text else []
     says += [f"Your {what} is {digits}.", f"Again, your {what} is {digits}."]
-    return "<Response>" + "".join(f"<Say>{escape(say)}</Say>" for say in says) + "</Response>"
+    spoken = "".join(f"<Say>{escape(say)}</Say>" for say in says)
+    if keypress_url is None:
+        return f"<Response>{spoken}</Response>"
+    action = escape(keypress_url, {'"': "&quot;"})
+    prompt = "<Say>Press 1 to acknowledge this page.</Say>"
+    gather = f'<Gather numDigits="1" timeout="10" method="POST" action="{action}">{spoken}{prompt}</Gather>'
+    return f"<Response>{gather}<Say>No key was pressed. The page is not acknowledged.</Say></Response>"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from incidentd.channels import sms_replies
+from incidentd.channels import twilio, twilio_replies
 from incidentd.ingest.endpoint import IngestEndpoint
 from incidentd.ops import endpoints
 from incidentd.protocol.wire import WireRequest, WireResponse
@@ -18,8 +18,9 @@ def plain_routes(dispatcher: Dispatcher) -> PlainRoutes:
     routes = PlainRoutes()
     routes.add("GET", "/healthz", _healthz)
     routes.add("POST", "/ingest/", IngestEndpoint.serving(dispatcher))
-    replies = sms_replies.SmsReplies.serving(dispatcher.db, dispatcher.clock, dispatcher.settings.raw)
-    routes.add("POST", sms_replies.PATH, replies)
+    replies = twilio_replies.TwilioReplies.serving(dispatcher.db, dispatcher.clock, dispatcher.settings.raw)
+    routes.add("POST", twilio_replies.SMS_PATH, replies.sms)
+    routes.add("POST", twilio.VOICE_PATH, replies.voice)
     routes.add("GET", "/incidents/", incident_page(dispatcher))
     routes.add("GET", "/readyz", endpoints.readyz(dispatcher.db))
     routes.add("GET", "/metrics", endpoints.metrics_endpoint(dispatcher.db, dispatcher.clock))
