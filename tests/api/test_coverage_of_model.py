@@ -26,9 +26,11 @@ SSM_SLICE = [
     "UpdateDocumentDefaultVersion",
     "DeleteDocument",
     "ListDocuments",
+    "ListDocumentVersions",
     "StartAutomationExecution",
     "GetAutomationExecution",
     "DescribeAutomationExecutions",
+    "DescribeAutomationStepExecutions",
     "StopAutomationExecution",
     "SendAutomationSignal",
 ]

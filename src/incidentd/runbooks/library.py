@@ -70,6 +70,13 @@ def version(conn: Connection, account: str, region: str, name: str, number: int)
     return documents.version(conn, account, region, name, number)
 
 
+def versions(conn: Connection, account: str, region: str, name: str) -> list[tuple[int, dict[str, Any]]]:
+    """Every version of a document with its number, oldest first (a built-in one has only version 1)."""
+    if builtin.is_builtin(name):
+        return [(1, dict(builtin.VERSION))]
+    return documents.versions(conn, account, region, name)
+
+
 def version_by_name(conn: Connection, account: str, region: str, name: str, version_name: str) -> int | None:
     """The number of the version with a VersionName."""
     if builtin.is_builtin(name):

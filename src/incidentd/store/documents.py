@@ -46,6 +46,12 @@ def version(conn: Connection, account_id: str, region: str, name: str, number: i
     return doc
 
 
+def versions(conn: Connection, account_id: str, region: str, name: str) -> list[tuple[int, dict[str, Any]]]:
+    """Every version of a document with its number, oldest first."""
+    statement = sa.select(v.c.version, v.c.doc).where(_versions(account_id, region, name)).order_by(v.c.version)
+    return [(row.version, row.doc) for row in conn.execute(statement)]
+
+
 def version_named(conn: Connection, account_id: str, region: str, name: str, version_name: str) -> int | None:
     """The number of the version with this VersionName, or None."""
     statement = sa.select(v.c.version).where(_versions(account_id, region, name), v.c.version_name == version_name)

@@ -185,3 +185,33 @@ def test_the_builtin_template_is_readable_and_read_only(ssm):
         "ValidationException",
         "DocumentAlreadyExists",
     )
+
+
+def test_list_document_versions_lists_every_version_oldest_first_with_the_default_marked(ssm, account):
+    pause_document(ssm, name="versioned", VersionName="first")
+    second = PAUSE_YAML.replace("Waits for a person.", "Waits longer.")
+    ssm.update_document(Name="versioned", Content=second, DocumentVersion="$LATEST", VersionName="second")
+    third = PAUSE_YAML.replace("Waits for a person.", "Waits longest.")
+    ssm.update_document(Name="versioned", Content=third, DocumentVersion="$LATEST", DocumentFormat="YAML")
+    ssm.update_document_default_version(Name="versioned", DocumentVersion="2")
+
+    pages = list(
+        ssm.get_paginator("list_document_versions").paginate(Name="versioned", PaginationConfig={"PageSize": 2})
+    )
+    listed = [version for page in pages for version in page["DocumentVersions"]]
+
+    assert len(pages) == 2
+    assert [v["DocumentVersion"] for v in listed] == ["1", "2", "3"]
+    assert [v.get("VersionName") for v in listed] == ["first", "second", None]
+    assert [v["IsDefaultVersion"] for v in listed] == [False, True, False]
+    assert {(v["Name"], v["DocumentFormat"], v["Status"]) for v in listed} == {("versioned", "YAML", "Active")}
+    described = ssm.describe_document(Name="versioned", DocumentVersion="3")["Document"]
+    assert listed[2]["CreatedDate"] == described["CreatedDate"]
+    by_arn = f"arn:aws:ssm:us-east-1:{account.account_id}:document/versioned"
+    assert ssm.list_document_versions(Name=by_arn)["DocumentVersions"] == listed
+
+
+def test_list_document_versions_of_a_builtin_and_of_nothing(ssm):
+    (only,) = ssm.list_document_versions(Name=BUILTIN)["DocumentVersions"]
+    assert (only["DocumentVersion"], only["IsDefaultVersion"]) == ("1", True)
+    assert refused(ssm.list_document_versions, Name="no-such-document")["Error"]["Code"] == "InvalidDocument"

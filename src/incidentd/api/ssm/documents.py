@@ -15,11 +15,13 @@ from incidentd.api.ssm.common import (
     invalid_version,
     load,
     own_name,
+    page_size,
+    read_token,
     refuse_builtin,
 )
 from incidentd.protocol.errors import ServiceError, validation_error
 from incidentd.runbooks import builtin, document, library
-from incidentd.store import documents
+from incidentd.store import documents, paging
 
 MAX_CONTENT_BYTES = 64 * 1024  # AWS's limit on a document's content
 MAX_VERSIONS = 1000  # AWS's limit on versions per document
@@ -132,6 +134,34 @@ def get_document(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
 def describe_document(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """A version's description: parameters, versions, hash, owner."""
     return {"Document": describe(load(ctx, params["Name"], params.get("DocumentVersion"), params.get("VersionName")))}
+
+
+@handles(SERVICE, "ListDocumentVersions", needs_onboarding=False)
+def list_document_versions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Every version of a document, oldest first, in pages of MaxResults."""
+    name = own_name(ctx, params["Name"])
+    head = library.head(ctx.conn, ctx.account_id, ctx.region, name)
+    if head is None:
+        raise invalid_document(params["Name"])
+    versions = library.versions(ctx.conn, ctx.account_id, ctx.region, name)
+    page, token = paging.page_of(versions, lambda entry: [entry[0]], read_token(params, int), page_size(params))
+    listed = []
+    for number, version in page:
+        entry = {
+            "Name": name,
+            "DisplayName": head.get("DisplayName"),
+            "DocumentVersion": str(number),
+            "VersionName": version.get("VersionName"),
+            "CreatedDate": version["CreatedDate"],
+            "IsDefaultVersion": number == int(head["_default"]),
+            "DocumentFormat": version["DocumentFormat"],
+            "Status": "Active",
+        }
+        listed.append({key: value for key, value in entry.items() if value is not None})
+    result: dict[str, Any] = {"DocumentVersions": listed}
+    if token:
+        result["NextToken"] = token
+    return result
 
 
 @handles(SERVICE, "UpdateDocument", needs_onboarding=False)
