@@ -109,6 +109,23 @@ def test_a_pause_with_a_timeout_times_out(ssm):
     assert steps(done) == [("Hold", "TimedOut")]
 
 
+def test_a_sleep_longer_than_its_timeout_times_out_at_the_timeout(ssm):
+    nap = {"name": "Nap", "action": "aws:sleep", "inputs": {"Duration": "PT1H"}, "timeoutSeconds": 1}
+    create(ssm, "oversleeper", [nap])
+
+    done = reaches(ssm, start(ssm, "oversleeper"))
+
+    assert done["AutomationExecutionStatus"] == "TimedOut"
+    assert steps(done) == [("Nap", "TimedOut")]
+    assert "timeoutSeconds (1)" in done["StepExecutions"][0]["FailureMessage"]
+
+
+def test_a_sleep_within_its_timeout_ends_well(ssm):
+    nap = {"name": "Nap", "action": "aws:sleep", "inputs": {"Duration": "PT1S"}, "timeoutSeconds": 60}
+    create(ssm, "punctual", [nap])
+    assert reaches(ssm, start(ssm, "punctual"))["AutomationExecutionStatus"] == "Success"
+
+
 def test_on_failure_continue_step_and_critical(ssm):
     failing = {"name": "Broken", "action": "aws:runCommand", "inputs": {}}
     quick = {"action": "aws:sleep", "inputs": {"Duration": "PT0S"}}

@@ -109,7 +109,8 @@ def run_step(env: Env, execution_id: str, token: int, timeout: bool = False) -> 
     step = _current(env, execution)
     definition = _definition(execution, step["StepName"])
     if timeout:
-        _fail(env, execution, step, definition, "The step timed out before it was signalled.", "TimedOut")
+        message = f"The step did not end within its timeoutSeconds ({definition.get('timeoutSeconds')})."
+        _fail(env, execution, step, definition, message, "TimedOut")
         return
     if step.get("_wakeMs") is not None:
         if env.now_ms < step["_wakeMs"]:
@@ -153,7 +154,13 @@ def apply(
         assert outcome.wake_ms is not None
         step["_wakeMs"] = outcome.wake_ms
         payload = {"executionId": execution["AutomationExecutionId"], "token": execution["_token"]}
-        env.enqueue(STEP_JOB, payload, outcome.wake_ms - env.now_ms)
+        delay = outcome.wake_ms - env.now_ms
+        limit = int(definition.get("timeoutSeconds") or 0) * 1000
+        if limit and limit < delay:
+            # A sleep longer than the step's timeoutSeconds ends in a timeout at that point, as any other step.
+            payload["timeout"] = True
+            delay = limit
+        env.enqueue(STEP_JOB, payload, delay)
         _save(env, execution, step)
     elif outcome.status == SCRIPT:
         env.enqueue(SCRIPT_JOB, {"executionId": execution["AutomationExecutionId"], "token": execution["_token"]}, 0)
