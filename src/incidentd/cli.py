@@ -178,6 +178,26 @@ def migrate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_paging_command(args: argparse.Namespace) -> int:
+    """Print the set-ups that would page nobody; exit 1 when there are any, so that CI can run it."""
+    import json
+
+    from incidentd.ops import paging_check
+
+    settings = _settings(args)
+    db = Database(settings.database_url)
+    migrate.upgrade(db)
+    transports = channels.transports_from_settings(os.environ, settings.raw)
+    with db.read() as conn:
+        findings = paging_check.check(conn, transports)
+    db.dispose()
+    if args.format == "json":
+        print(json.dumps([finding.as_dict() for finding in findings], indent=2))
+    else:
+        print(paging_check.render_text(findings))
+    return 1 if findings else 0
+
+
 def _positive(text: str) -> int:
     number = int(text)
     if number < 1:
@@ -193,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("serve", serve, "serve the AWS APIs (with an embedded worker unless --no-worker)"),
         ("worker", worker, "run the job engine only"),
         ("migrate", migrate_command, "apply database migrations and exit"),
+        ("check-paging", check_paging_command, "list contacts, plans and rotations that would page nobody"),
     ):
         sub = commands.add_parser(name, help=help_text)
         sub.set_defaults(func=func)
@@ -206,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
             default=None,
             help="log one line per AWS API request (default: off)",
         )
+        if name == "check-paging":
+            sub.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
         if name == "worker":
             sub.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
             sub.add_argument("--metrics-host", default="127.0.0.1", help="address for --metrics-port")
