@@ -183,10 +183,16 @@ def check_paging_command(args: argparse.Namespace) -> int:
     import json
 
     from incidentd.ops import paging_check
+    from incidentd.ops.readiness import Readiness
 
     settings = _settings(args)
     db = Database(settings.database_url)
-    migrate.upgrade(db)
+    # A check only reads: it never migrates a database, and one at another schema would be misread.
+    problem = Readiness(db, timeout=10).problem()
+    if problem is not None:
+        log.error("can't check paging: %s (incidentd migrate brings the schema up to date)", problem)
+        db.dispose()
+        return 2
     transports = channels.transports_from_settings(os.environ, settings.raw)
     with db.read() as conn:
         findings = paging_check.check(conn, transports)

@@ -108,7 +108,14 @@ def test_every_path_that_reaches_nobody_is_named_and_the_command_fails(
     }
 
 
-def test_a_database_with_nothing_wrong_passes(tmp_path: Path) -> None:
-    done = check_paging(f"sqlite:///{tmp_path}/empty.db", tmp_path, {})
+def test_a_database_with_nothing_wrong_passes_and_an_unmigrated_one_is_not_checked(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/fresh.db"
+    unmigrated = check_paging(url, tmp_path, {})
+    assert unmigrated.returncode == 2 and "incidentd migrate" in unmigrated.stderr
+    migrate = [sys.executable, "-m", "incidentd.cli", "migrate", "--database", url]
+    subprocess.run(migrate, cwd=tmp_path, env=_clean_env(), check=True, capture_output=True, timeout=60)
+
+    done = check_paging(url, tmp_path, {})
+
     assert done.returncode == 0, done.stderr
     assert "nothing found" in done.stdout
