@@ -61,7 +61,7 @@ def plan_request(account_id: str) -> dict[str, Any]:
     }
 
 
-JOBS_PER_INCIDENT = 4  # engage, chat, notify, runbook: see plan_request
+JOBS_PER_INCIDENT = 1  # one RESPOND job whose parts engage, tell the chat channel and target, start the runbook
 
 
 def prepare(endpoint: str, account: BenchAccount) -> str:

@@ -408,12 +408,24 @@ def full_plan(incidents, replication_set, account) -> dict:
     return request
 
 
-def test_start_records_one_job_per_response_step(incidents, full_plan, database, account):
+def response_steps(recorded: list[dict]) -> list[dict]:
+    """Each step of the recorded response as {"kind", "payload"}: the RESPOND job's parts, and the other jobs."""
+    steps = []
+    for job in recorded:
+        if job["kind"] == response.RESPOND:
+            steps += [{"kind": kind, "payload": payload} for kind, payload in job["payload"]["parts"]]
+        else:
+            steps.append({"kind": job["kind"], "payload": job["payload"]})
+    return steps
+
+
+def test_start_records_its_response_as_one_job_and_pagerduty_beside_it(incidents, full_plan, database, account):
     start(incidents, full_plan["arn"])
 
-    kinds = Counter(job["kind"] for job in response_jobs(database, account.account_id))
+    recorded = response_jobs(database, account.account_id)
 
-    assert kinds == {
+    assert Counter(job["kind"] for job in recorded) == {response.RESPOND: 1, response.PAGERDUTY: 1}
+    assert Counter(step["kind"] for step in response_steps(recorded)) == {
         response.ENGAGE: 2,
         response.CHAT: 1,
         response.NOTIFY: 2,
@@ -422,15 +434,15 @@ def test_start_records_one_job_per_response_step(incidents, full_plan, database,
     }
 
 
-def test_every_job_names_the_incident_and_its_step(incidents, full_plan, database, account):
+def test_every_step_names_the_incident(incidents, full_plan, database, account):
     arn = start(incidents, full_plan["arn"])
 
-    recorded = response_jobs(database, account.account_id)
+    steps = response_steps(response_jobs(database, account.account_id))
 
-    assert {job["payload"]["incidentArn"] for job in recorded} == {arn}
+    assert {step["payload"]["incidentArn"] for step in steps} == {arn}
     payloads: dict[str, list[dict]] = {}
-    for job in recorded:
-        payloads.setdefault(job["kind"], []).append(job["payload"])
+    for step in steps:
+        payloads.setdefault(step["kind"], []).append(step["payload"])
     assert {p["contactArn"] for p in payloads[response.ENGAGE]} == set(full_plan["engagements"])
     assert payloads[response.CHAT][0]["topicArns"] == full_plan["chatChannel"]["chatbotSns"]
     assert [p["target"] for p in payloads[response.NOTIFY]] == full_plan["incidentTemplate"]["notificationTargets"]
@@ -442,7 +454,8 @@ def test_the_runbook_job_carries_the_involved_resources(incidents, full_plan, da
     # They feed the runbook's INVOLVED_RESOURCES dynamic parameter (§3.3).
     start(incidents, full_plan["arn"], relatedItems=RELATED)
 
-    runbook = [job for job in response_jobs(database, account.account_id) if job["kind"] == response.RUNBOOK]
+    steps = response_steps(response_jobs(database, account.account_id))
+    runbook = [step for step in steps if step["kind"] == response.RUNBOOK]
 
     assert runbook[0]["payload"]["involvedResources"] == ["arn:aws:ec2:us-east-1:111122223333:instance/i-1"]
 
@@ -456,7 +469,7 @@ def test_a_deduplicated_start_records_no_jobs(incidents, replication_set, databa
 
     # The ids only: the worker may move the first start's jobs along meanwhile, but no job may be added.
     assert [job["id"] for job in response_jobs(database, account.account_id)] == before
-    assert len(before) == 7
+    assert len(before) == 2  # the RESPOND job and the PagerDuty one
 
 
 def test_a_retried_start_opens_one_incident_and_records_its_jobs_once(incidents, full_plan, database, account):
@@ -466,7 +479,7 @@ def test_a_retried_start_opens_one_incident_and_records_its_jobs_once(incidents,
 
     assert again == first
     assert len(incidents.list_incident_records()["incidentRecordSummaries"]) == 1
-    assert len(response_jobs(database, account.account_id)) == 7
+    assert len(response_steps(response_jobs(database, account.account_id))) == 7
 
 
 def test_a_plan_without_a_response_records_no_jobs(incidents, replication_set, database, account):

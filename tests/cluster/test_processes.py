@@ -76,11 +76,11 @@ def test_two_processes_share_the_port_and_every_write_lands_once(server: Server,
     assert {summary["arn"] for summary in listed} == set(arns)
     db = Database(server.database_url)
     try:
-        # Each incident's engagement job exists once, and an embedded worker ran it.
+        # Each incident's response job (its engagement) exists once, and an embedded worker ran it.
         def engage_jobs() -> list[tuple[str, str]]:
             with db.read() as conn:
                 query = sa.select(jobs.c.state, jobs.c.lease_owner).where(
-                    jobs.c.account_id == account.account_id, jobs.c.kind == response.ENGAGE
+                    jobs.c.account_id == account.account_id, jobs.c.kind == response.RESPOND
                 )
                 return [(row.state, row.lease_owner) for row in conn.execute(query)]
 

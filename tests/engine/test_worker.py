@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from incidentd.clock import FakeClock
 from incidentd.engine import queue
-from incidentd.engine.jobs import JOB_HANDLERS, JobContext
+from incidentd.domain import response
+from incidentd.engine.jobs import EFFECT_KINDS, JOB_HANDLERS, JobContext
 from incidentd.engine.worker import Worker, backoff_ms
 from incidentd.store.db import Database
 from incidentd.store.tables import jobs
@@ -190,3 +191,48 @@ def test_a_failing_job_is_undone_alone_and_the_others_of_its_batch_stand(engine)
     clock.advance(backoff_ms(1))
     worker.run_once()
     assert ("test.flaky", {"n": 5}) in ran
+
+
+def test_a_respond_job_runs_its_parts_in_order_and_queues_a_failed_part_alone(engine):  # type: ignore[no-untyped-def]
+    # StartIncident's response is one job; a part that fails must neither take the others down nor make them
+    # run again (a contact engaged twice), and must itself be retried like any job.
+    db, clock, worker = engine
+    failures_left["count"] = 1
+    parts = [["test.record", {"n": 1}], ["test.flaky", {"n": 2}], ["test.record", {"n": 3}]]
+    _enqueue(db, response.RESPOND, {"incidentArn": "arn", "parts": parts}, START)
+
+    worker.run_once()
+
+    assert ran == [("test.record", {"n": 1}), ("test.record", {"n": 3})]
+    with db.read() as conn:
+        rows = conn.execute(sa.select(jobs.c.kind, jobs.c.state, jobs.c.attempts, jobs.c.run_at_ms, jobs.c.last_error))
+        by_kind = {row.kind: row for row in rows}
+    assert set(by_kind) == {response.RESPOND, "test.flaky"}  # the failed part's own follow-up (n=-1) was undone
+    assert by_kind[response.RESPOND].state == "done"
+    retry = by_kind["test.flaky"]
+    assert (retry.state, retry.attempts, retry.run_at_ms) == ("queued", 1, START + backoff_ms(1))
+    assert "provider down" in retry.last_error
+
+    clock.advance(backoff_ms(1))
+    worker.run_once()
+
+    assert ran == [("test.record", {"n": 1}), ("test.record", {"n": 3}), ("test.flaky", {"n": 2})]
+
+
+def test_an_effect_in_a_respond_job_is_queued_alone_not_run_in_its_transaction(engine):  # type: ignore[no-untyped-def]
+    db, clock, worker = engine
+    EFFECT_KINDS.add("test.record")
+    try:
+        _enqueue(db, response.RESPOND, {"incidentArn": "arn", "parts": [["test.record", {"n": 1}]]}, START)
+        with db.write() as conn:
+            queue.claim(conn, worker.owner, [response.RESPOND], START, 60_000, 1)
+        # Run only the RESPOND job, by hand, as the worker would in its transaction.
+        with db.write() as conn:
+            (job,) = [j for j in queue.pending(conn) if j["kind"] == response.RESPOND]
+            claimed = queue.Job(job["id"], job["account_id"], job["kind"], job["payload"], 1, worker.owner)
+            JOB_HANDLERS[response.RESPOND](JobContext(db, conn, claimed, START))
+        assert ran == []
+        with db.read() as conn:
+            assert [j["payload"] for j in queue.pending(conn, kind="test.record")] == [{"n": 1}]
+    finally:
+        EFFECT_KINDS.discard("test.record")

@@ -60,6 +60,30 @@ def enqueue_many(
     )
 
 
+def enqueue_retry(
+    conn: Connection, account_id: str, kind: str, payload: dict[str, Any], error: str, run_at_ms: int, now_ms: int
+) -> None:
+    """Add a job whose first attempt already failed elsewhere (a part of a larger job), to try again at run_at_ms."""
+    _INSERT.run(
+        conn,
+        {
+            "account_id": account_id,
+            "kind": kind,
+            "payload": payload,
+            "state": QUEUED,
+            "run_at_ms": run_at_ms,
+            "attempts": 1,
+            "last_error": error[:4000],
+            "created_ms": now_ms,
+        },
+    )
+
+
+def backoff_ms(attempts: int) -> int:
+    """How long after a failed attempt a job runs again: exponential from 1 s, capped at 5 minutes."""
+    return int(min(300_000, 1000 * 2 ** max(0, attempts - 1)))
+
+
 _KIND = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
 

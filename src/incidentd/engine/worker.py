@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from incidentd.clock import Clock
 from incidentd.engine import queue
 from incidentd.engine.jobs import EFFECT_KINDS, JOB_HANDLERS, JobContext, LeaseLost, load_all
+from incidentd.engine.queue import backoff_ms
 from incidentd.store.db import Database
 
 log = logging.getLogger("incidentd.worker")
@@ -28,11 +29,6 @@ BATCH = 32
 SHARED_BATCH = 8
 EFFECT_THREADS = 8
 WAKE_GAP_SECONDS = 0.02
-
-
-def backoff_ms(attempts: int) -> int:
-    """Exponential back-off from 1 s, capped at 5 minutes."""
-    return int(min(300_000, 1000 * 2 ** max(0, attempts - 1)))
 
 
 class Worker:
@@ -147,7 +143,7 @@ class Worker:
     def _run_batch(self, conn: Connection, jobs: list[queue.Job]) -> None:
         """SQLite: run jobs in the given transaction, each in its own savepoint, so the batch costs one commit.
 
-        SQLite has one writer at a time and each durable commit is an fsync; four response jobs per incident,
+        SQLite has one writer at a time and each durable commit is an fsync; a burst of incidents' response jobs,
         each committed alone, made the worker spend more on commits than on the jobs. A job that fails is
         undone alone (its savepoint) and its retry is recorded in the same transaction. A crash before the
         commit leaves the jobs queued, as if never claimed. On PostgreSQL each job keeps its own transaction:
