@@ -86,9 +86,8 @@ class Application:
 
     async def _write(self, call: Call) -> WireResponse:
         assert self.writer is not None
-        future = self.writer.submit(partial(self.dispatcher.execute, call))
         try:
-            result = await asyncio.wrap_future(future)
+            result = await self.writer.submit_from_loop(partial(self.dispatcher.execute, call))
         except Exception as exc:
             return self.dispatcher.fail(call, exc)
         return self.dispatcher.succeed(call, result)

@@ -7,6 +7,7 @@ own savepoint, so one that fails is undone alone, and nobody hears "done" before
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -21,6 +22,9 @@ from incidentd.store.db import Database
 log = logging.getLogger("incidentd.writer")
 
 Unit = Callable[[Connection], Any]
+# A unit's answer: a thread's future, or an event loop's (the loop hears all of a batch's answers at once).
+Answer = Future[Any] | asyncio.Future[Any]
+Outcome = tuple[Answer, Any, BaseException | None]
 
 
 class GroupCommitWriter:
@@ -29,13 +33,23 @@ class GroupCommitWriter:
     def __init__(self, db: Database, max_batch: int = 64) -> None:
         self.db = db
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[Unit, Future[Any]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Unit, Answer] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="incidentd-writer", daemon=True)
         self._thread.start()
 
     def submit(self, unit: Unit) -> Future[Any]:
         """Queue a unit; its future resolves once the unit's batch is committed (or the unit failed)."""
         future: Future[Any] = Future()
+        self._queue.put((unit, future))
+        return future
+
+    def submit_from_loop(self, unit: Unit) -> asyncio.Future[Any]:
+        """Queue a unit from a running event loop; the future resolves on that loop once the batch is committed.
+
+        Waking a loop from another thread costs a write to its self-pipe and a hand-over of the interpreter
+        lock; a batch's answers are handed to the loop together, with one wake-up instead of one per unit.
+        """
+        future = asyncio.get_running_loop().create_future()
         self._queue.put((unit, future))
         return future
 
@@ -61,8 +75,8 @@ class GroupCommitWriter:
                 batch.append(item)
             self._run(batch)
 
-    def _run(self, batch: list[tuple[Unit, Future[Any]]]) -> None:
-        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+    def _run(self, batch: list[tuple[Unit, Answer]]) -> None:
+        outcomes: list[Outcome] = []
         try:
             with self.db.write() as conn:
                 # Savepoints straight on the driver: SQLAlchemy's nested transactions cost more than the
@@ -83,11 +97,36 @@ class GroupCommitWriter:
         except Exception as exc:
             # The commit itself failed (a full disk, a lost connection): nothing in the batch happened.
             log.error("a batch of %d writes failed to commit: %s", len(batch), exc)
-            for _, future in batch:
-                future.set_exception(exc)
-            return
-        for future, result, error in outcomes:
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(result)
+            outcomes = [(future, None, exc) for _, future in batch]
+        _answer(outcomes)
+
+
+def _answer(outcomes: list[Outcome]) -> None:
+    """Resolve threads' futures here, and each event loop's in one call on that loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
+    for outcome in outcomes:
+        future = outcome[0]
+        if isinstance(future, asyncio.Future):
+            by_loop.setdefault(future.get_loop(), []).append(outcome)
+        else:
+            _settle(outcome)
+    for loop, answers in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle_all, answers)
+        except RuntimeError:
+            pass  # the loop is closed: nobody is waiting for these answers any more
+
+
+def _settle_all(outcomes: list[Outcome]) -> None:
+    for outcome in outcomes:
+        _settle(outcome)
+
+
+def _settle(outcome: Outcome) -> None:
+    future, result, error = outcome
+    if future.cancelled():
+        return  # an event loop's waiter that went away (a closed connection)
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
