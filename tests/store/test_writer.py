@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -98,3 +99,31 @@ def test_when_the_commit_fails_no_unit_is_answered_as_done(sqlite_db, monkeypatc
     monkeypatch.setattr(sqlite_db, "write", original)
     writer.close()
     assert _tags(sqlite_db, "arn:w") == {}
+
+
+def test_units_submitted_from_an_event_loop_are_answered_on_it(sqlite_db):  # type: ignore[no-untyped-def]
+    # The ASGI application awaits its writes: the answers, a failure among them, must reach its loop.
+    writer = GroupCommitWriter(sqlite_db)
+
+    def fails(conn: sa.Connection) -> None:
+        tags.put(conn, ACCOUNT, "arn:v", {"half-done": "v"}, new=True)
+        raise RuntimeError("handler failed after writing")
+
+    async def submit_and_wait() -> tuple[list[int], BaseException | None]:
+        writes = [
+            writer.submit_from_loop(lambda conn, n=n: tags.put(conn, ACCOUNT, "arn:v", {f"k{n}": "v"}, new=True) or n)
+            for n in range(20)
+        ]
+        failing = writer.submit_from_loop(fails)
+        answers = await asyncio.gather(*writes)
+        try:
+            await failing
+        except RuntimeError as error:
+            return answers, error
+        return answers, None
+
+    answers, error = asyncio.run(submit_and_wait())
+    writer.close()
+    assert answers == list(range(20))
+    assert isinstance(error, RuntimeError)
+    assert set(_tags(sqlite_db, "arn:v")) == {f"k{n}" for n in range(20)}
