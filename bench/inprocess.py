@@ -1,0 +1,220 @@
+"""CPU per request without the network: boto3-signed requests fed straight to incidentd's ASGI application.
+
+`python bench/inprocess.py [--requests N] [--database URL]` prints, for GetResponsePlan and StartIncident, the CPU
+time the process spent per request (event loop and group-commit writer together), and the worker's CPU time per
+incident to run the StartIncident's response job. Nothing here goes through uvicorn or the kernel's loopback, so
+the figures say what incidentd's own code costs; `run.py` says what a client sees. Figures from noisy machines
+vary by ±15% between runs: compare runs made one after the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+VENV_PYTHON = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "python"
+
+try:
+    import boto3
+    from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+    from botocore.config import Config
+
+    import incidentd  # noqa: F401
+except ImportError:
+    # With the system interpreter: rerun with the project's venv, as run.py does.
+    if VENV_PYTHON.exists() and Path(sys.executable) != VENV_PYTHON:
+        os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])
+    raise
+
+import servers  # noqa: E402
+import tenant  # noqa: E402
+
+Scope = dict[str, Any]
+CONCURRENCY = 32  # requests in flight at once, as wrk's 32 connections keep them
+
+
+class _Captured(Exception):
+    def __init__(self, request: AWSPreparedRequest) -> None:
+        super().__init__("captured")
+        self.request = request
+
+
+def scope_of(request: AWSPreparedRequest) -> tuple[Scope, bytes]:
+    """The ASGI scope and body uvicorn would hand the application for this request."""
+    url = urlsplit(request.url)
+    headers = [
+        (name.lower().encode(), value if isinstance(value, bytes) else str(value).encode())
+        for name, value in request.headers.items()
+    ]
+    headers.append((b"host", url.netloc.encode()))  # added on the wire by the HTTP client, and signed
+    body = request.body or b""
+    scope = {
+        "type": "http",
+        "method": request.method,
+        "path": unquote(url.path),
+        "raw_path": url.path.encode(),
+        "query_string": url.query.encode(),
+        "headers": headers,
+    }
+    return scope, body if isinstance(body, bytes) else body.encode()
+
+
+class InProcess:
+    """incidentd's application on one database, with no worker running beside it."""
+
+    def __init__(self, database_url: str, account: servers.BenchAccount) -> None:
+        os.environ["INCIDENTD_CREDENTIALS"] = account.credentials
+        from incidentd import config
+        from incidentd.clock import SystemClock
+        from incidentd.server.asgi import Application
+        from incidentd.server.dispatch import Dispatcher
+        from incidentd.store import migrate
+        from incidentd.store.db import Database
+
+        settings = config.load(None)
+        settings.database_url = database_url
+        self.db = Database(database_url)
+        migrate.upgrade(self.db)
+        self.settings = settings
+        self.account = account
+        self.app = Application(Dispatcher(settings, self.db, SystemClock(), dict(settings.credentials)))
+
+    async def call(self, scope: Scope, body: bytes) -> tuple[int, bytes]:
+        """One request through the ASGI application: its status and body."""
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await self.app(scope, receive, send)
+        return sent[0]["status"], sent[1]["body"]
+
+    def client(self, on_send: Callable[..., Any]) -> Any:
+        """An unmodified boto3 client whose requests go to on_send instead of the network."""
+        client = boto3.client(
+            "ssm-incidents",
+            endpoint_url="http://127.0.0.1:1",
+            region_name="us-east-1",
+            aws_access_key_id=self.account.access_key,
+            aws_secret_access_key=self.account.secret_key,
+            config=Config(retries={"max_attempts": 1}),
+        )
+        client.meta.events.register("before-send.ssm-incidents.*", on_send)
+        return client
+
+    def api(self) -> Any:
+        """A boto3 client answered by the application (for set-up)."""
+
+        def answer(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+            status, data = asyncio.run(self.call(*scope_of(request)))
+            raw = _RawBody(data)
+            return AWSResponse(request.url, status, {"content-type": "application/json"}, raw)
+
+        return self.client(answer)
+
+    def signer(self) -> Callable[..., tuple[Scope, bytes]]:
+        """signed("start_incident", **params): the scope and body of that boto3 call, signed and not sent."""
+
+        def capture(request: AWSPreparedRequest, **_: Any) -> None:
+            raise _Captured(request)
+
+        client = self.client(capture)
+
+        def signed(method: str, **params: Any) -> tuple[Scope, bytes]:
+            try:
+                getattr(client, method)(**params)
+            except _Captured as captured:
+                return scope_of(captured.request)
+            raise RuntimeError("boto3 sent the request instead of letting it be captured")
+
+        return signed
+
+    def run(self, requests: list[tuple[Scope, bytes]]) -> float:
+        """Send the requests CONCURRENCY at a time; the CPU seconds the process spent. Every answer must be a 200."""
+
+        async def all_of_them() -> None:
+            pending = iter(requests)
+
+            async def lane() -> None:
+                for scope, body in pending:
+                    status, data = await self.call(scope, body)
+                    if status != 200:
+                        raise RuntimeError(f"{status}: {data[:300]!r}")
+
+            await asyncio.gather(*(lane() for _ in range(CONCURRENCY)))
+
+        started = time.process_time()
+        asyncio.run(all_of_them())
+        return time.process_time() - started
+
+
+class _RawBody:
+    """The body botocore reads from a response."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Any:
+        return iter([self.data])
+
+    def read(self) -> bytes:
+        return self.data
+
+
+def measure(count: int, database_url: str) -> dict[str, float]:
+    """Microseconds of CPU per GetResponsePlan, per StartIncident, and per incident's response in the worker."""
+    from incidentd.clock import SystemClock
+    from incidentd.engine.worker import Worker
+
+    bench = InProcess(database_url, servers.BenchAccount())
+    api = bench.api()
+    api.create_replication_set(regions={"us-east-1": {}})
+    plan = api.create_response_plan(**tenant.plan_request(bench.account.account_id))["arn"]
+    signed = bench.signer()
+    read = [signed("get_response_plan", arn=plan)] * count
+
+    def starts() -> list[tuple[Scope, bytes]]:
+        return [signed("start_incident", responsePlanArn=plan, clientToken=str(uuid.uuid4())) for _ in range(count)]
+
+    worker = Worker(bench.db, SystemClock(), bench.settings)
+    bench.run(read)  # warm-up: caches, compiled statements
+    bench.run(starts())
+    worker.run_once()
+    figures = {"GetResponsePlan": bench.run(read), "StartIncident": bench.run(starts())}
+    started = time.process_time()
+    worker.run_once()
+    figures["response job (worker)"] = time.process_time() - started
+    return {name: 1e6 * seconds / count for name, seconds in figures.items()}
+
+
+def main() -> None:
+    """Print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000, help="requests of each kind (default 3000)")
+    parser.add_argument("--database", help="a database URL (default: SQLite in a temporary folder)")
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="incidentd-inprocess-")
+    # The worker warns for every incident (the bench plan's contact and runbook do not exist): to a file, as a
+    # server's log would, so that writing them is counted but not shown.
+    logging.basicConfig(filename=f"{folder}/incidentd.log", level=logging.INFO)
+    logging.getLogger("incidentd.access").setLevel(logging.WARNING)  # off, as `incidentd serve` has it by default
+    database_url = args.database or f"sqlite:///{folder}/incidentd.db"
+    for name, micros in measure(args.requests, database_url).items():
+        print(f"{name:24} {micros:7.0f} µs of CPU each")
+
+
+if __name__ == "__main__":
+    main()
