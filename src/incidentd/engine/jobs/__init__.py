@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from incidentd.clock import Clock
 from incidentd.engine import queue
+from incidentd.store import incidents
 from incidentd.store.db import Database
 
 
@@ -32,6 +33,8 @@ class JobContext:
     services: dict[str, Any] = field(default_factory=dict)
     clock: Clock | None = None
     finished: bool = False
+    # The parts of one RESPOND job share their reads of the incident (see incident()).
+    incidents_read: dict[str, dict[str, Any] | None] | None = None
 
     def current_ms(self) -> int:
         """The time now, for an effect that waited on the network since the job started at now_ms."""
@@ -43,6 +46,18 @@ class JobContext:
         if self.open_conn is None:
             raise RuntimeError(f"{self.job.kind} is an effect job: open a transaction with ctx.transaction()")
         return self.open_conn
+
+    def incident(self, arn: str) -> dict[str, Any] | None:
+        """The incident record as this transaction sees it, for parts that only read it (engagements, notices).
+
+        The parts of a RESPOND job run one after the other in one transaction and read the same record; they
+        read it once. A part that changes the record (a runbook's start) reads and saves it with the store.
+        """
+        if self.incidents_read is None:
+            return incidents.get(self.conn, self.job.account_id, arn)
+        if arn not in self.incidents_read:
+            self.incidents_read[arn] = incidents.get(self.conn, self.job.account_id, arn)
+        return self.incidents_read[arn]
 
     def enqueue(self, kind: str, payload: dict[str, Any], delay_ms: int = 0, conn: Connection | None = None) -> None:
         """Schedule a follow-up job in this job's transaction (or the given one)."""

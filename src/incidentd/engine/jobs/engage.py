@@ -8,7 +8,7 @@ from typing import Any
 from incidentd.domain import response
 from incidentd.engine import escalation
 from incidentd.engine.jobs import JobContext, job_kind
-from incidentd.store import contacts, incidents
+from incidentd.store import contacts
 
 log = logging.getLogger("incidentd.paging")
 
@@ -38,7 +38,7 @@ def engage_contact(ctx: JobContext) -> None:
     """Engage one contact of the plan, unless the incident was deleted or the contact does not exist."""
     account = ctx.job.account_id
     payload = ctx.job.payload
-    record = incidents.get(ctx.conn, account, payload["incidentArn"])
+    record = ctx.incident(payload["incidentArn"])
     if record is None:
         return
     contact = contacts.get(ctx.conn, account, payload["contactArn"])

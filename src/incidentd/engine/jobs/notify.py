@@ -49,7 +49,7 @@ def fan_out(ctx: JobContext, topics: list[str]) -> None:
     """Compose the notice from the incident as it is now and queue its deliveries, in this job's transaction."""
     payload = ctx.job.payload
     account = ctx.job.account_id
-    record = incidents.get(ctx.conn, account, payload["incidentArn"])
+    record = ctx.incident(payload["incidentArn"])
     if record is None:
         return  # deleted since: there is nobody left to tell about it
     note = None

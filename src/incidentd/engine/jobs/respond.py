@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import traceback
+from typing import Any
 
 from incidentd.domain import response
 from incidentd.engine import queue
@@ -23,6 +24,7 @@ def respond(ctx: JobContext) -> None:
     engage contacts and tell channels a second time.
     """
     job = ctx.job
+    shared_reads: dict[str, dict[str, Any] | None] = {}
     for kind, payload in job.payload["parts"]:
         part = JobContext(
             ctx.db,
@@ -31,6 +33,7 @@ def respond(ctx: JobContext) -> None:
             ctx.now_ms,
             ctx.settings,
             ctx.services,
+            incidents_read=shared_reads,
         )
         try:
             if kind in EFFECT_KINDS:
