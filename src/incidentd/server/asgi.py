@@ -27,7 +27,10 @@ class Application:
 
     Authentication, parsing and validation are pure CPU work and run on the event loop. On SQLite, reads
     run there too (a local read takes microseconds and never waits for a writer in WAL mode) and writes go
-    to the group-commit writer thread. On PostgreSQL, whose calls wait on the network, both run on a pool.
+    to the group-commit writer thread. On PostgreSQL writes run on a pool of threads, and so do reads when the
+    database is across a network, where their waits are worth overlapping. With the database on this machine
+    a read's round trip is shorter than handing the read to a thread and back (about 170 µs of CPU), so reads
+    run on the event loop, as on SQLite.
     """
 
     def __init__(self, dispatcher: Dispatcher, threads: int = 8, routes: PlainRoutes | None = None) -> None:
@@ -35,7 +38,7 @@ class Application:
         self.routes = routes if routes is not None else PlainRoutes()
         embedded = dispatcher.db.dialect == "sqlite"
         self.writer = GroupCommitWriter(dispatcher.db) if embedded else None
-        self.inline_reads = embedded
+        self.inline_reads = dispatcher.db.local
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="incidentd-request")
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:

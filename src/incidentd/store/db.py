@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import ipaddress
 import os
 import threading
 from collections.abc import Iterator
@@ -37,6 +38,8 @@ class Database:
     def __init__(self, url: str, pool_size: int = 8) -> None:
         self.url = normalise_url(url)
         self.dialect = sa.engine.make_url(self.url).get_backend_name()
+        # A read on a database on this machine takes less time than handing it to a thread and back (see asgi).
+        self.local = _on_this_machine(self.url)
         self._local = threading.local()
         self._readers: list[Connection] = []
         self._readers_lock = threading.Lock()
@@ -170,6 +173,27 @@ class _ProcessTurn:
         if self._depth == 0:
             assert self._fd is not None
             fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+def _on_this_machine(url: str) -> bool:
+    """SQLite, or PostgreSQL over loopback or a unix socket: no network between the server and its database."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return True
+    query_hosts = parsed.query.get("host", ())
+    hosts = [parsed.host] if parsed.host else []
+    hosts += [query_hosts] if isinstance(query_hosts, str) else list(query_hosts)
+    # No host at all: libpq connects through its default unix socket.
+    return all(_is_local_host(host) for host in hosts)
+
+
+def _is_local_host(host: str) -> bool:
+    if host.startswith("/") or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: resolving it is the network's business, and it may move
 
 
 def _sqlite_file(url: str) -> Path | None:
