@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from incidentd.clock import FakeClock
-from incidentd.engine import queue
 from incidentd.domain import response
+from incidentd.engine import queue
 from incidentd.engine.jobs import EFFECT_KINDS, JOB_HANDLERS, JobContext
 from incidentd.engine.worker import Worker, backoff_ms
 from incidentd.store.db import Database

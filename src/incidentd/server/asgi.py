@@ -29,7 +29,7 @@ class Application:
     run there too (a local read takes microseconds and never waits for a writer in WAL mode) and writes go
     to the group-commit writer thread. On PostgreSQL writes run on a pool of threads, and so do reads when the
     database is across a network, where their waits are worth overlapping. With the database on this machine
-    a read's round trip is shorter than handing the read to a thread and back (about 170 µs of CPU), so reads
+    a read's round trip is shorter than handing the read to a thread and back (150 to 270 µs of CPU), so reads
     run on the event loop, as on SQLite.
     """
 
