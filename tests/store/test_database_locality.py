@@ -23,7 +23,7 @@ from incidentd.store.db import Database
 def test_a_postgresql_database_is_local_only_over_loopback_or_a_unix_socket(url: str, local: bool) -> None:
     db = Database(url)  # the engine connects lazily: nothing is contacted here
     try:
-        assert db.local is local
+        assert db.on_this_machine is local
     finally:
         db.dispose()
 
@@ -31,6 +31,6 @@ def test_a_postgresql_database_is_local_only_over_loopback_or_a_unix_socket(url:
 def test_sqlite_is_local(tmp_path) -> None:  # type: ignore[no-untyped-def]
     db = Database(f"sqlite:///{tmp_path / 'local.db'}")
     try:
-        assert db.local is True
+        assert db.on_this_machine is True
     finally:
         db.dispose()

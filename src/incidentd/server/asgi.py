@@ -38,7 +38,7 @@ class Application:
         self.routes = routes if routes is not None else PlainRoutes()
         embedded = dispatcher.db.dialect == "sqlite"
         self.writer = GroupCommitWriter(dispatcher.db) if embedded else None
-        self.inline_reads = dispatcher.db.local
+        self.inline_reads = dispatcher.db.on_this_machine
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="incidentd-request")
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:

@@ -39,7 +39,7 @@ class Database:
         self.url = normalise_url(url)
         self.dialect = sa.engine.make_url(self.url).get_backend_name()
         # A read on a database on this machine takes less time than handing it to a thread and back (see asgi).
-        self.local = _on_this_machine(self.url)
+        self.on_this_machine = _on_this_machine(self.url)
         self._local = threading.local()
         self._readers: list[Connection] = []
         self._readers_lock = threading.Lock()
