@@ -77,14 +77,14 @@ def test_two_processes_share_the_port_and_every_write_lands_once(server: Server,
     db = Database(server.database_url)
     try:
         # Each incident's response job (its engagement) exists once, and an embedded worker ran it.
-        def engage_jobs() -> list[tuple[str, str]]:
+        def respond_jobs() -> list[tuple[str, str]]:
             with db.read() as conn:
                 query = sa.select(jobs.c.state, jobs.c.lease_owner).where(
                     jobs.c.account_id == account.account_id, jobs.c.kind == response.RESPOND
                 )
                 return [(row.state, row.lease_owner) for row in conn.execute(query)]
 
-        done = wait_until(lambda: (rows := engage_jobs()) and all(state == "done" for state, _ in rows) and rows)
+        done = wait_until(lambda: (rows := respond_jobs()) and all(state == "done" for state, _ in rows) and rows)
         assert len(done) == 60
     finally:
         db.dispose()
