@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from types import SimpleNamespace
+
 import pytest
 
 from incidentd.store.db import Database
@@ -34,3 +38,25 @@ def test_sqlite_is_local(tmp_path) -> None:  # type: ignore[no-untyped-def]
         assert db.on_this_machine is True
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("operation", ["GetResponsePlan", "ListIncidentRecords"])
+def test_where_a_read_runs(database_url: str, operation: str) -> None:
+    # SQLite: every read on the event loop. PostgreSQL on this machine: look-ups on the loop, where a round trip
+    # costs less than a thread hop; listings on the pool, where a slow page does not hold up every other request.
+    from incidentd import config
+    from incidentd.clock import SystemClock
+    from incidentd.server.asgi import Application
+    from incidentd.server.dispatch import Dispatcher
+
+    db = Database(database_url)
+    application = Application(Dispatcher(config.load(None), db, SystemClock(), {}))
+    call = SimpleNamespace(operation=SimpleNamespace(name=operation, writes=False))
+    application.dispatcher.prepare = lambda request: call  # type: ignore[method-assign]
+    application.dispatcher.run = lambda _call: threading.current_thread().name  # type: ignore[method-assign, assignment]
+    try:
+        ran_on = asyncio.run(application._answer(SimpleNamespace()))  # type: ignore[arg-type]
+    finally:
+        db.dispose()
+    on_the_loop = db.dialect == "sqlite" or not operation.startswith("List")
+    assert ran_on.startswith("MainThread" if on_the_loop else "incidentd-request"), ran_on
