@@ -6,6 +6,7 @@ import asyncio
 import threading
 from types import SimpleNamespace
 
+import botocore.session
 import pytest
 
 from incidentd.store.db import Database
@@ -40,8 +41,17 @@ def test_sqlite_is_local(tmp_path) -> None:  # type: ignore[no-untyped-def]
         db.dispose()
 
 
-@pytest.mark.parametrize("operation", ["GetResponsePlan", "ListIncidentRecords"])
-def test_where_a_read_runs(database_url: str, operation: str) -> None:
+@pytest.mark.parametrize(
+    ("service", "operation", "pages"),
+    [
+        ("ssm-incidents", "GetResponsePlan", False),
+        ("ssm-incidents", "ListIncidentRecords", True),
+        ("ssm-incidents", "GetResourcePolicies", True),  # a Get that pages is a listing
+        ("ssm", "DescribeAutomationExecutions", True),
+        ("ssm-incidents", "ListTagsForResource", False),  # a List with no pages is a look-up
+    ],
+)
+def test_where_a_read_runs(database_url: str, service: str, operation: str, pages: bool) -> None:
     # SQLite: every read on the event loop. PostgreSQL on this machine: look-ups on the loop, where a round trip
     # costs less than a thread hop; listings on the pool, where a slow page does not hold up every other request.
     from incidentd import config
@@ -51,12 +61,13 @@ def test_where_a_read_runs(database_url: str, operation: str) -> None:
 
     db = Database(database_url)
     application = Application(Dispatcher(config.load(None), db, SystemClock(), {}))
-    call = SimpleNamespace(operation=SimpleNamespace(name=operation, writes=False))
+    op_model = botocore.session.get_session().get_service_model(service).operation_model(operation)
+    call = SimpleNamespace(operation=SimpleNamespace(name=operation, writes=False), op_model=op_model)
     application.dispatcher.prepare = lambda request: call  # type: ignore[method-assign]
     application.dispatcher.run = lambda _call: threading.current_thread().name  # type: ignore[method-assign, assignment]
     try:
         ran_on = asyncio.run(application._answer(SimpleNamespace()))  # type: ignore[arg-type]
     finally:
         db.dispose()
-    on_the_loop = db.dialect == "sqlite" or not operation.startswith("List")
+    on_the_loop = db.dialect == "sqlite" or not pages
     assert ran_on.startswith("MainThread" if on_the_loop else "incidentd-request"), ran_on

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
+
+from botocore.model import OperationModel
 
 from incidentd.ops import metrics
 from incidentd.ops.logs import ACCESS_LOGGER
@@ -29,10 +32,10 @@ class Application:
     run there too (a local read takes microseconds and never waits for a writer in WAL mode) and writes go
     to the group-commit writer thread. On PostgreSQL writes run on a pool of threads, and so do reads when the
     database is across a network, where their waits are worth overlapping. With the database on this machine
-    a look-up's round trip is shorter than handing it to a thread and back (150 to 270 µs of CPU), so Get and
-    Describe reads run on the event loop; listings (List*), which can take milliseconds a page, stay on the
-    pool, where one does not hold up every other request (on the loop their p99 latency under load was five
-    times the pool's).
+    a look-up's round trip is shorter than handing it to a thread and back (150 to 270 µs of CPU), so look-ups
+    run on the event loop; listings (the reads that page, with a NextToken), which can take milliseconds a
+    page, stay on the pool, where one does not hold up every other request (on the loop their p99 latency
+    under load was five times the pool's).
     """
 
     def __init__(self, dispatcher: Dispatcher, threads: int = 8, routes: PlainRoutes | None = None) -> None:
@@ -87,7 +90,7 @@ class Application:
         if call.operation.writes and self.writer is not None:
             return await self._write(call)
         if not call.operation.writes and self.inline_reads:
-            if self.inline_listings or not call.operation.name.startswith("List"):
+            if self.inline_listings or not _pages(call.op_model):
                 return self.dispatcher.run(call)
         return await asyncio.get_running_loop().run_in_executor(self.executor, self.dispatcher.run, call)
 
@@ -98,6 +101,13 @@ class Application:
         except Exception as exc:
             return self.dispatcher.fail(call, exc)
         return self.dispatcher.succeed(call, result)
+
+
+@functools.cache
+def _pages(op_model: OperationModel) -> bool:
+    """Whether the operation reads a page of a listing: its input takes a pagination token."""
+    members = op_model.input_shape.members if op_model.input_shape is not None else {}
+    return any(name.lower() == "nexttoken" for name in members)
 
 
 def _log_access(request: WireRequest, response: WireResponse, elapsed: float) -> None:
