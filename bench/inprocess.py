@@ -13,31 +13,22 @@ import argparse
 import asyncio
 import logging
 import os
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-VENV_PYTHON = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "python"
+import project_venv
 
-try:
-    import boto3
-    from botocore.awsrequest import AWSPreparedRequest, AWSResponse
-    from botocore.config import Config
+project_venv.use()  # `python bench/inprocess.py` with the system interpreter reruns under .venv
 
-    import incidentd  # noqa: F401
-except ImportError:
-    # With the system interpreter: rerun with the project's venv, as run.py does.
-    if VENV_PYTHON.exists() and Path(sys.executable) != VENV_PYTHON:
-        os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])
-    raise
-
+import boto3  # noqa: E402
 import servers  # noqa: E402
 import tenant  # noqa: E402
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse  # noqa: E402
+from botocore.config import Config  # noqa: E402
 
 Scope = dict[str, Any]
 CONCURRENCY = 32  # requests in flight at once, as wrk's 32 connections keep them

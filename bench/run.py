@@ -13,17 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-VENV_PYTHON = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "python"
+import project_venv
 
-try:
-    import botocore  # noqa: F401
-
-    import incidentd  # noqa: F401
-except ImportError:
-    # `python bench/run.py` with the system interpreter: rerun with the project's venv, which has both.
-    if VENV_PYTHON.exists() and Path(sys.executable) != VENV_PYTHON:
-        os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])
-    raise
+project_venv.use()  # `python bench/run.py` with the system interpreter reruns under .venv
 
 import hello  # noqa: E402
 import loadgen  # noqa: E402

@@ -43,40 +43,29 @@ def enqueue_many(
     """Add several jobs due at one time with one statement."""
     if not jobs:
         return
-    _INSERT.run_many(
-        conn,
-        [
-            {
-                "account_id": account_id,
-                "kind": kind,
-                "payload": payload,
-                "state": QUEUED,
-                "run_at_ms": run_at_ms,
-                "attempts": 0,
-                "created_ms": now_ms,
-            }
-            for kind, payload in jobs
-        ],
-    )
+    _INSERT.run_many(conn, [_row(account_id, kind, payload, run_at_ms, now_ms) for kind, payload in jobs])
 
 
 def enqueue_retry(
     conn: Connection, account_id: str, kind: str, payload: dict[str, Any], error: str, run_at_ms: int, now_ms: int
 ) -> None:
     """Add a job whose first attempt already failed elsewhere (a part of a larger job), to try again at run_at_ms."""
-    _INSERT.run(
-        conn,
-        {
-            "account_id": account_id,
-            "kind": kind,
-            "payload": payload,
-            "state": QUEUED,
-            "run_at_ms": run_at_ms,
-            "attempts": 1,
-            "last_error": error[:4000],
-            "created_ms": now_ms,
-        },
-    )
+    row = _row(account_id, kind, payload, run_at_ms, now_ms, attempts=1)
+    _INSERT.run(conn, {**row, "last_error": error[:4000]})
+
+
+def _row(
+    account_id: str, kind: str, payload: dict[str, Any], run_at_ms: int, now_ms: int, attempts: int = 0
+) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        "kind": kind,
+        "payload": payload,
+        "state": QUEUED,
+        "run_at_ms": run_at_ms,
+        "attempts": attempts,
+        "created_ms": now_ms,
+    }
 
 
 def backoff_ms(attempts: int) -> int:
