@@ -97,7 +97,7 @@ class Application:
     async def _write(self, call: Call) -> WireResponse:
         assert self.writer is not None
         try:
-            result = await self.writer.submit_from_loop(partial(self.dispatcher.execute, call))
+            result = await self.writer.submit(partial(self.dispatcher.execute, call))
         except Exception as exc:
             return self.dispatcher.fail(call, exc)
         return self.dispatcher.succeed(call, result)

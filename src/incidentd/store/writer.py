@@ -12,7 +12,6 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -22,8 +21,7 @@ from incidentd.store.db import Database
 log = logging.getLogger("incidentd.writer")
 
 Unit = Callable[[Connection], Any]
-# A unit's answer: a thread's future, or an event loop's (the loop hears all of a batch's answers at once).
-Answer = Future[Any] | asyncio.Future[Any]
+Answer = asyncio.Future[Any]  # resolved on the event loop that submitted the unit
 Outcome = tuple[Answer, Any, BaseException | None]
 
 
@@ -37,14 +35,9 @@ class GroupCommitWriter:
         self._thread = threading.Thread(target=self._loop, name="incidentd-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, unit: Unit) -> Future[Any]:
-        """Queue a unit; its future resolves once the unit's batch is committed (or the unit failed)."""
-        future: Future[Any] = Future()
-        self._queue.put((unit, future))
-        return future
-
-    def submit_from_loop(self, unit: Unit) -> asyncio.Future[Any]:
-        """Queue a unit from a running event loop; the future resolves on that loop once the batch is committed.
+    def submit(self, unit: Unit) -> asyncio.Future[Any]:
+        """Queue a unit from a running event loop; the future resolves on that loop once the unit's batch is
+        committed (or the unit failed).
 
         Waking a loop from another thread costs a write to its self-pipe and a hand-over of the interpreter
         lock; a batch's answers are handed to the loop together, with one wake-up instead of one per unit.
@@ -102,14 +95,10 @@ class GroupCommitWriter:
 
 
 def _answer(outcomes: list[Outcome]) -> None:
-    """Resolve threads' futures here, and each event loop's in one call on that loop."""
+    """Resolve each event loop's futures in one call on that loop."""
     by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
     for outcome in outcomes:
-        future = outcome[0]
-        if isinstance(future, asyncio.Future):
-            by_loop.setdefault(future.get_loop(), []).append(outcome)
-        else:
-            _settle(outcome)
+        by_loop.setdefault(outcome[0].get_loop(), []).append(outcome)
     for loop, answers in by_loop.items():
         try:
             loop.call_soon_threadsafe(_settle_all, answers)
@@ -118,15 +107,10 @@ def _answer(outcomes: list[Outcome]) -> None:
 
 
 def _settle_all(outcomes: list[Outcome]) -> None:
-    for outcome in outcomes:
-        _settle(outcome)
-
-
-def _settle(outcome: Outcome) -> None:
-    future, result, error = outcome
-    if future.cancelled():
-        return  # an event loop's waiter that went away (a closed connection)
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
+    for future, result, error in outcomes:
+        if future.cancelled():
+            continue  # a waiter that went away (a closed connection)
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
