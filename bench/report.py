@@ -19,6 +19,8 @@ def summarize(rounds: list[dict[str, Result]]) -> list[dict[str, Any]]:
     rows = []
     for scenario in [BASELINE, *TARGETS]:
         runs = [r[scenario] for r in rounds if scenario in r]
+        if not runs:
+            continue  # a scenario this run did not measure
         ratios = [r[scenario].rps / r[BASELINE].rps for r in rounds if scenario in r and r[BASELINE].rps]
         ratio = statistics.median(ratios) if ratios else 0.0
         target = TARGETS.get(scenario)
