@@ -33,6 +33,8 @@ class Settings:
     # How long a claimed job is a worker's alone; after that another worker may take it over (a crashed one's).
     lease_seconds: float = 60.0
     poll_seconds: float = 0.5
+    # Done jobs are history nobody reads; the worker deletes them this long after they finished.
+    keep_done_jobs_days: float = 7.0
     raw: dict[str, Any] = field(default_factory=dict)  # the whole config file, for later sections
 
     def caller_name(self, access_key_id: str) -> str:
@@ -71,8 +73,9 @@ def load(config_path: str | None = None, environ: dict[str, str] | None = None) 
     worker = raw.get("worker", {})
     settings.lease_seconds = float(worker.get("lease_seconds", settings.lease_seconds))
     settings.poll_seconds = float(worker.get("poll_seconds", settings.poll_seconds))
-    if settings.lease_seconds <= 0 or settings.poll_seconds <= 0:
-        raise ConfigError("[worker] lease_seconds and poll_seconds must be positive")
+    settings.keep_done_jobs_days = float(worker.get("keep_done_jobs_days", settings.keep_done_jobs_days))
+    if settings.lease_seconds <= 0 or settings.poll_seconds <= 0 or settings.keep_done_jobs_days <= 0:
+        raise ConfigError("[worker] lease_seconds, poll_seconds and keep_done_jobs_days must be positive")
     for entry in raw.get("credentials", []):
         try:
             credential = Credential(entry["access_key_id"], entry["secret_access_key"], str(entry["account_id"]))

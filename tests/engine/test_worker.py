@@ -7,10 +7,12 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from incidentd import config
 from incidentd.clock import FakeClock
 from incidentd.domain import response
 from incidentd.engine import queue
 from incidentd.engine.jobs import EFFECT_KINDS, JOB_HANDLERS, JobContext
+from incidentd.engine import worker as worker_module
 from incidentd.engine.worker import Worker, backoff_ms
 from incidentd.store.db import Database
 from incidentd.store.tables import jobs
@@ -236,3 +238,81 @@ def test_an_effect_in_a_respond_job_is_queued_alone_not_run_in_its_transaction(e
             assert [j["payload"] for j in queue.pending(conn, kind="test.record")] == [{"n": 1}]
     finally:
         EFFECT_KINDS.discard("test.record")
+
+
+DAY_MS = 86_400_000
+
+
+def _job_row(kind: str, state: str, run_at: int, finished: int | None) -> dict:  # type: ignore[type-arg]
+    return {
+        "account_id": "111122223333",
+        "kind": kind,
+        "payload": {},
+        "state": state,
+        "run_at_ms": run_at,
+        "attempts": 1,
+        "created_ms": run_at,
+        "finished_ms": finished,
+    }
+
+
+def _states(db: Database) -> list[tuple[str, int]]:
+    with db.read() as conn:
+        return sorted((r.state, r.run_at_ms) for r in conn.execute(sa.select(jobs.c.state, jobs.c.run_at_ms)))
+
+
+def test_only_done_jobs_past_the_cut_off_are_pruned(engine):  # type: ignore[no-untyped-def]
+    db, _, _ = engine
+    cut_off = START
+    rows = [
+        _job_row("test.record", "done", cut_off - 2 * DAY_MS, cut_off - DAY_MS),  # old: goes
+        _job_row("test.record", "done", cut_off - DAY_MS, cut_off - 1),  # old: goes
+        _job_row("test.record", "done", cut_off - DAY_MS, cut_off),  # finished at the cut-off: stays
+        _job_row("test.record", "done", cut_off - 3 * DAY_MS, cut_off + 5),  # due long ago, finished now: stays
+        _job_row("test.record", "failed", cut_off - 2 * DAY_MS, cut_off - DAY_MS),  # for operators: stays
+        _job_row("test.record", "queued", cut_off - 2 * DAY_MS, None),
+        _job_row("test.record", "running", cut_off - 2 * DAY_MS, None),
+        _job_row("other.kind", "done", cut_off - 2 * DAY_MS, cut_off - DAY_MS),  # not a kind asked for
+    ]
+    with db.write() as conn:
+        conn.execute(sa.insert(jobs), rows)
+    with db.write() as conn:
+        assert queue.prune_done(conn, ["test.record", "test.flaky"], cut_off, limit=1) == 1
+    with db.write() as conn:
+        assert queue.prune_done(conn, ["test.record", "test.flaky"], cut_off, limit=10) == 1
+        assert queue.prune_done(conn, ["test.record", "test.flaky"], cut_off, limit=10) == 0
+    assert _states(db) == sorted(
+        [
+            ("done", cut_off - DAY_MS),
+            ("done", cut_off - 3 * DAY_MS),
+            ("failed", cut_off - 2 * DAY_MS),
+            ("queued", cut_off - 2 * DAY_MS),
+            ("running", cut_off - 2 * DAY_MS),
+            ("done", cut_off - 2 * DAY_MS),  # other.kind
+        ]
+    )
+
+
+def test_the_worker_prunes_done_jobs_once_they_are_older_than_kept_in_batches(engine, monkeypatch):  # type: ignore[no-untyped-def]
+    db, clock, worker = engine
+    monkeypatch.setattr(worker_module, "PRUNE_BATCH", 2)
+    for n in range(5):
+        _enqueue(db, "test.record", {"n": n}, START)
+    worker.run_once()
+    _enqueue(db, "test.record", {"n": 99}, START + 8 * DAY_MS)  # queued, not yet due: must survive
+    clock.advance(7 * DAY_MS)  # exactly the default seven days after they finished: kept
+    assert worker.prune() == 0
+    clock.advance(1)
+    assert worker.prune() == 5
+    assert _states(db) == [("queued", START + 8 * DAY_MS)]
+
+
+def test_keep_done_jobs_days_is_read_from_the_worker_section_and_must_be_positive(engine, tmp_path):  # type: ignore[no-untyped-def]
+    db, clock, _ = engine
+    path = tmp_path / "incidentd.toml"
+    path.write_text("[worker]\nkeep_done_jobs_days = 0.5\n")
+    settings = config.load(str(path), environ={})
+    assert Worker(db, clock, settings).keep_done_ms == DAY_MS // 2
+    path.write_text("[worker]\nkeep_done_jobs_days = 0\n")
+    with pytest.raises(config.ConfigError, match="keep_done_jobs_days"):
+        config.load(str(path), environ={})

@@ -172,6 +172,34 @@ def finish(conn: Connection, job: Job, now_ms: int) -> bool:
     return outcome.rowcount == 1
 
 
+@functools.lru_cache(maxsize=64)
+def _prune_statement(kinds: tuple[str, ...]) -> Prepared:
+    # run_at_ms is never later than finished_ms, so its bound keeps the scan to a range of the claim index
+    # (state, kind, run_at_ms) instead of every done job; finished_ms then makes the age exact.
+    old = (
+        sa.select(t.c.id)
+        .where(
+            t.c.state == DONE,
+            _kind_in(kinds),
+            t.c.run_at_ms < sa.bindparam("before_ms"),
+            t.c.finished_ms < sa.bindparam("before_ms"),
+        )
+        .limit(sa.bindparam("limit"))
+    )
+    return Prepared(sa.delete(t).where(t.c.id.in_(old.scalar_subquery())))
+
+
+def prune_done(conn: Connection, kinds: Collection[str], before_ms: int, limit: int) -> int:
+    """Delete up to `limit` done jobs of the given kinds that finished before before_ms; how many went.
+
+    Failed jobs stay: they are what an operator looks at when a page did not go out.
+    """
+    if not kinds or limit < 1:
+        return 0
+    statement = _prune_statement(tuple(sorted(kinds)))
+    return statement.run(conn, {"before_ms": before_ms, "limit": limit}).rowcount
+
+
 def retry(conn: Connection, job: Job, error: str, run_at_ms: int) -> bool:
     """Put a job back in the queue to try again later."""
     statement = (

@@ -29,6 +29,9 @@ BATCH = 32
 SHARED_BATCH = 8
 EFFECT_THREADS = 8
 WAKE_GAP_SECONDS = 0.02
+PRUNE_EVERY_MS = 10 * 60_000
+# Done jobs are deleted a batch per transaction, so that pruning a backlog never holds SQLite's write lock long.
+PRUNE_BATCH = 1000
 
 
 class Worker:
@@ -49,6 +52,8 @@ class Worker:
         # Settings carry the [worker] section; a worker built without them (tests) takes the defaults.
         self.poll_seconds = poll_seconds if poll_seconds is not None else getattr(settings, "poll_seconds", 0.5)
         self.lease_ms = int(1000 * getattr(settings, "lease_seconds", LEASE_MS / 1000))
+        self.keep_done_ms = int(86_400_000 * getattr(settings, "keep_done_jobs_days", 7.0))
+        self._pruned_at_ms: int | None = None
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.handlers = load_all()
         self._plain_batch = BATCH if db.dialect == "sqlite" else SHARED_BATCH
@@ -189,11 +194,33 @@ class Worker:
             with self.db.write() as conn:
                 ctx.finish(conn)
 
+    def prune(self) -> int:
+        """Delete the done jobs older than [worker] keep_done_jobs_days, a batch at a time; how many went."""
+        before_ms = self.clock.now_ms() - self.keep_done_ms
+        total = 0
+        while not self._stop.is_set():
+            with self.db.write() as conn:
+                deleted = queue.prune_done(conn, list(self.handlers), before_ms, PRUNE_BATCH)
+            total += deleted
+            if deleted < PRUNE_BATCH:
+                break
+        if total:
+            log.info("deleted %d done jobs that finished before %s ms", total, before_ms)
+        return total
+
+    def _prune_when_due(self) -> None:
+        """Prune at start and then every PRUNE_EVERY_MS: often enough that the table stays small."""
+        now = self.clock.now_ms()
+        if self._pruned_at_ms is None or now - self._pruned_at_ms >= PRUNE_EVERY_MS:
+            self._pruned_at_ms = now
+            self.prune()
+
     def run_forever(self) -> None:
         """Poll for due jobs until stop() is called; a request that enqueues work can wake it early."""
         while not self._stop.is_set():
             try:
                 self._pass()
+                self._prune_when_due()
             except Exception:
                 log.exception("worker loop error; retrying")
             self.wake.wait(self.poll_seconds)
