@@ -11,8 +11,8 @@ from incidentd import config
 from incidentd.clock import FakeClock
 from incidentd.domain import response
 from incidentd.engine import queue
-from incidentd.engine.jobs import EFFECT_KINDS, JOB_HANDLERS, JobContext
 from incidentd.engine import worker as worker_module
+from incidentd.engine.jobs import EFFECT_KINDS, JOB_HANDLERS, JobContext
 from incidentd.engine.worker import Worker, backoff_ms
 from incidentd.store.db import Database
 from incidentd.store.tables import jobs
