@@ -8,8 +8,8 @@ import json
 import pytest
 
 from incidentd.ingest.auth import IngestToken, TokenConfigError, authenticate, presented_token, tokens_from_config
-from incidentd.ingest.common import MAX_RAW_DATA, epoch, full_title, raw_data
-from incidentd.ingest.sns import SnsVerifier, string_to_sign
+from incidentd.ingest.common import MAX_RAW_DATA, Refused, epoch, full_title, raw_data
+from incidentd.ingest.sns import SnsVerifier, check_fresh, string_to_sign
 
 TOKENS = [IngestToken("a" * 20, "111122223333"), IngestToken("b" * 20, "444455556666", frozenset({"p"}))]
 
@@ -72,3 +72,21 @@ def test_only_sns_hosts_serve_certificates_unless_configured() -> None:
     assert verifier.allowed("http://127.0.0.1:8081/certs/x.pem", pem=True)
     assert not verifier.allowed("http://127.0.0.1:8081/other/x.pem", pem=True)
     assert not verifier.allowed("http://127.0.0.1:8082/certs/x.pem", pem=True)
+
+
+def test_a_notification_is_fresh_for_the_hour_sns_retries_plus_clock_slack() -> None:
+    now = 1_800_000_000.0  # 2027-01-15T08:00:00Z
+
+    def age(stamp: str) -> int | None:
+        try:
+            check_fresh({"Timestamp": stamp}, now)
+        except Refused as refused:
+            return refused.status
+        return None
+
+    assert age("2027-01-15T08:00:00.000Z") is None
+    assert age("2027-01-15T06:45:01.000Z") is None  # 74 min 59 s old
+    assert age("2027-01-15T06:44:59.000Z") == 403  # 75 min 1 s old
+    assert age("2027-01-15T08:14:59Z") is None and age("2027-01-15T08:15:01Z") == 403  # 15 minutes ahead at most
+    assert age("2027-01-15T08:00:00") is None  # no zone: taken as UTC
+    assert age("yesterday") == 403

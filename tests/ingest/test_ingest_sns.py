@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import uuid
 
@@ -107,3 +108,27 @@ def test_insufficient_data_changes_nothing(ingest_server: Server, incidents, sig
     status, answer, _ = sns_post(ingest_server, plan, signer.notification(message))
     assert (status, answer) == (200, {"action": "ignored", "incidentRecordArns": []})
     assert incidents_of(incidents, plan) == []
+
+
+def _sent(signer: SnsSigner, message: str, seconds_ago: float) -> dict:  # type: ignore[type-arg]
+    """A notification signed as SNS would have signed it when it was sent seconds_ago."""
+    when = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=seconds_ago)
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return signer.sign(dict(signer.notification(message), Timestamp=stamp))
+
+
+def test_a_replay_is_refused_and_a_retry_is_not(ingest_server: Server, incidents, signer: SnsSigner) -> None:  # type: ignore[no-untyped-def]
+    plan = new_plan(incidents)
+    sample = payload("cloudwatch_alarm")
+
+    for seconds_ago, what in ((2 * 3600, "longer ago than SNS retries"), (-3600, "in the future")):
+        message = alarm_message(sample, "ALARM", f"replayed-{uuid.uuid4().hex[:8]}")
+        status, answer, _ = sns_post(ingest_server, plan, _sent(signer, message, seconds_ago))
+        assert status == 403 and what in answer["message"], answer
+    assert incidents_of(incidents, plan) == []
+
+    # SNS retries a failed delivery for up to an hour, with the Timestamp of the first attempt.
+    retried = alarm_message(sample, "ALARM", f"retried-{uuid.uuid4().hex[:8]}")
+    status, answer, _ = sns_post(ingest_server, plan, _sent(signer, retried, 50 * 60))
+    assert status == 201, answer
+    assert len(incidents_of(incidents, plan)) == 1

@@ -113,6 +113,7 @@ class IngestEndpoint:
         if kind == "UnsubscribeConfirmation":
             details = {"unsubscribed": True, "topicArn": message.get("TopicArn")}
             return Signal(action="ignore", source=sns.SOURCE, timestamp=now, raw_data="", details=details)
+        sns.check_fresh(message, now)
         return sns.parse_alarm(message, now)
 
 

@@ -34,6 +34,10 @@ _SIGNED = {
     "UnsubscribeConfirmation": ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"),
 }
 _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {"1": hashes.SHA1, "2": hashes.SHA256}
+# SNS gives up on an HTTP/S delivery within 3,600 seconds, a hard limit (SNS developer guide, "Amazon SNS message
+# delivery retries"); with 15 minutes for clocks, an older notification can only be a replay of a captured one.
+MAX_AGE = datetime.timedelta(seconds=3600 + 900)
+MAX_SKEW = datetime.timedelta(seconds=900)
 
 Fetch = Callable[[str], bytes]
 
@@ -117,6 +121,25 @@ class SnsVerifier:
                 self._keys.pop(next(iter(self._keys)))
             self._keys[url] = (key, certificate.not_valid_after_utc)
         return key
+
+
+def check_fresh(message: dict[str, Any], now: float) -> None:
+    """Refused(403) for a notification SNS could not be delivering now: sent too long ago, or in the future.
+
+    A signature stays valid for good, so without this anyone who once saw a signed ALARM could post it again
+    to open an incident whenever they liked.
+    """
+    try:
+        sent = datetime.datetime.fromisoformat(str(message.get("Timestamp")))
+    except ValueError:
+        raise Refused(403, "the message Timestamp is not an ISO 8601 time") from None
+    if sent.tzinfo is None:
+        sent = sent.replace(tzinfo=datetime.UTC)
+    age = datetime.datetime.fromtimestamp(now, datetime.UTC) - sent
+    if age > MAX_AGE:
+        raise Refused(403, f"the message was sent at {message['Timestamp']}, longer ago than SNS retries a delivery")
+    if age < -MAX_SKEW:
+        raise Refused(403, f"the message Timestamp {message['Timestamp']} is in the future")
 
 
 def string_to_sign(message: dict[str, Any]) -> bytes:
