@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -25,7 +24,6 @@ import report  # noqa: E402
 import servers  # noqa: E402
 import signing  # noqa: E402
 import tenant  # noqa: E402
-from run import DEFAULT_PG_ADMIN  # noqa: E402
 from scenarios import log  # noqa: E402
 
 from incidentd.store import migrate  # noqa: E402
@@ -72,12 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     loadgen.require_wrk()
     workdir = Path(tempfile.mkdtemp(prefix="incidentd-floor-"))
     account = servers.BenchAccount()
-    postgres = None
-    if args.database == "sqlite":
-        database_url = f"sqlite:///{workdir / 'floor.db'}"
-    else:
-        postgres = servers.PostgresDatabase(DEFAULT_PG_ADMIN if args.database == "postgresql" else args.database)
-        database_url = postgres.url
+    database_url, postgres = servers.bench_database(args.database, workdir)
     plan_arn = seed(database_url, account)
     load = loadgen.Load(args.threads, args.connections, args.duration)
     started: list[servers.Process] = []
@@ -109,11 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         if postgres is None:
             _check_rows(database_url, sum(r["StartIncident"].ok for r in rounds))
     finally:
-        for process in reversed(started):
-            process.stop()
-        if postgres is not None:
-            postgres.drop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        servers.clean_up(started, postgres, workdir)
     rows = report.summarize(rounds)
     print(f"The floor ({'PostgreSQL' if postgres else 'SQLite'}, {args.processes} process(es)) against hello-world:")
     print(report.text_table(rows))

@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="incidentd-paging-bench-"))
     database = None
     if args.database == "postgresql":
-        database = servers.PostgresDatabase(run.DEFAULT_PG_ADMIN)
+        database = servers.PostgresDatabase(servers.DEFAULT_PG_ADMIN)
         url = database.url
     else:
         url = f"sqlite:///{workdir / 'incidentd.db'}"

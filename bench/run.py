@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,8 +24,6 @@ import scale  # noqa: E402
 import servers  # noqa: E402
 import tenant  # noqa: E402
 from scenarios import Bench, log  # noqa: E402
-
-DEFAULT_PG_ADMIN = os.environ.get("INCIDENTD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def _counts(text: str) -> list[int]:
@@ -102,20 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     loadgen.require_wrk()
     workdir = Path(tempfile.mkdtemp(prefix="incidentd-bench-"))
-    postgres = None
-    if args.database == "sqlite":
-        database_url, kind = f"sqlite:///{workdir / 'incidentd.db'}", "sqlite"
-    else:
-        admin_url = DEFAULT_PG_ADMIN if args.database == "postgresql" else args.database
-        postgres = servers.PostgresDatabase(admin_url)
-        database_url, kind = postgres.url, "postgresql"
+    database_url, postgres = servers.bench_database(args.database, workdir)
+    kind = "sqlite" if postgres is None else "postgresql"
     if args.incidents:
         try:
             return scale.run(args, database_url, kind, _meta(args, kind, database_url))
         finally:
-            if postgres is not None:
-                postgres.drop()
-            shutil.rmtree(workdir, ignore_errors=True)
+            servers.clean_up([], postgres, workdir)
     bench = Bench(args, workdir, database_url)
     processes: list[servers.Process] = []
     try:
@@ -147,11 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             document["profile"] = found
         json_path, md_path = report.write(args.results, document)
     finally:
-        for process in reversed(processes):
-            process.stop()
-        if postgres is not None:
-            postgres.drop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        servers.clean_up(processes, postgres, workdir)
     print(report.text_table(rows))
     for check in checks:
         print(f"{'ok' if check['ok'] else 'CHECK FAILED'}: {check['what']}")

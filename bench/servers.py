@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 import psycopg
 
 BENCH_DIR = Path(__file__).resolve().parent
+DEFAULT_PG_ADMIN = os.environ.get("INCIDENTD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @dataclass(frozen=True)
@@ -138,3 +140,20 @@ class PostgresDatabase:
         """Remove it, even with connections still open."""
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def bench_database(choice: str, workdir: Path) -> tuple[str, PostgresDatabase | None]:
+    """--database's choice as a URL: a SQLite file in workdir, or a throwaway PostgreSQL database (also returned)."""
+    if choice == "sqlite":
+        return f"sqlite:///{workdir / 'incidentd.db'}", None
+    postgres = PostgresDatabase(DEFAULT_PG_ADMIN if choice == "postgresql" else choice)
+    return postgres.url, postgres
+
+
+def clean_up(processes: list[Process], postgres: PostgresDatabase | None, workdir: Path) -> None:
+    """Stop the processes (last started first), drop the throwaway database, remove the work directory."""
+    for process in reversed(processes):
+        process.stop()
+    if postgres is not None:
+        postgres.drop()
+    shutil.rmtree(workdir, ignore_errors=True)

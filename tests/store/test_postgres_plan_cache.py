@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
-from incidentd.store import plans
+from incidentd.store import migrate, plans
 from incidentd.store.db import Database
 from incidentd.store.tables import response_plans
+from support import create_postgres_database, drop_postgres_database
 
 ACCOUNT = "555566667777"
 CROWD = "888899990000"
+# The suite runs PostgreSQL unless INCIDENTD_TEST_DATABASES leaves it out, as the cluster tests do.
+pytestmark = pytest.mark.skipif(
+    "postgresql" not in os.environ.get("INCIDENTD_TEST_DATABASES", "sqlite,postgresql").split(","),
+    reason="PostgreSQL's plan cache",
+)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database at the newest schema."""
+    url = create_postgres_database()
+    db = Database(url)
+    migrate.upgrade(db)
+    db.dispose()
+    yield url
+    drop_postgres_database(url)
 
 
 def _plan_of(conn: sa.Connection, statement: str) -> str:
@@ -22,10 +41,8 @@ def _plan_of(conn: sa.Connection, statement: str) -> str:
     return str(found[0]["Plan"]["Node Type"])
 
 
-def test_a_plan_look_up_prepared_on_a_small_table_uses_the_index_once_the_table_grew(own_database: str) -> None:
-    if not own_database.startswith("postgresql"):
-        pytest.skip("PostgreSQL's plan cache")
-    db = Database(own_database)
+def test_a_plan_look_up_prepared_on_a_small_table_uses_the_index_once_the_table_grew(postgres_url: str) -> None:
+    db = Database(postgres_url)
     try:
         with db.write() as conn:
             rows = [{"account_id": ACCOUNT, "name": f"p{n}", "doc": {}} for n in (0, 1)]
@@ -47,6 +64,4 @@ def test_a_plan_look_up_prepared_on_a_small_table_uses_the_index_once_the_table_
             assert _plan_of(conn, statement) in ("Index Scan", "Index Only Scan", "Bitmap Heap Scan")
             assert plans.get(conn, ACCOUNT, "p0") == {}
     finally:
-        with db.write() as conn:
-            conn.execute(sa.delete(response_plans).where(response_plans.c.account_id.in_([ACCOUNT, CROWD])))
         db.dispose()
