@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ class Settings:
     poll_seconds: float = 0.5
     # Done jobs are history nobody reads; the worker deletes them this long after they finished.
     keep_done_jobs_days: float = 7.0
+    # Memory for answers to repeated reads on SQLite (server/read_cache.py); 0 turns the cache off.
+    read_cache_mib: float = 8.0
     raw: dict[str, Any] = field(default_factory=dict)  # the whole config file, for later sections
 
     def caller_name(self, access_key_id: str) -> str:
@@ -76,6 +79,11 @@ def load(config_path: str | None = None, environ: dict[str, str] | None = None) 
     settings.keep_done_jobs_days = float(worker.get("keep_done_jobs_days", settings.keep_done_jobs_days))
     if settings.lease_seconds <= 0 or settings.poll_seconds <= 0 or settings.keep_done_jobs_days <= 0:
         raise ConfigError("[worker] lease_seconds, poll_seconds and keep_done_jobs_days must be positive")
+    server = raw.get("server", {})
+    settings.read_cache_mib = _non_negative(
+        env.get("INCIDENTD_READ_CACHE_MIB") or server.get("read_cache_mib", settings.read_cache_mib),
+        "[server] read_cache_mib (INCIDENTD_READ_CACHE_MIB)",
+    )
     for entry in raw.get("credentials", []):
         try:
             credential = Credential(entry["access_key_id"], entry["secret_access_key"], str(entry["account_id"]))
@@ -91,3 +99,13 @@ def load(config_path: str | None = None, environ: dict[str, str] | None = None) 
     for credential in parse_credentials(env.get("INCIDENTD_CREDENTIALS", "")):
         settings.credentials[credential.access_key_id] = credential
     return settings
+
+
+def _non_negative(value: Any, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number, not {value!r}") from None
+    if not (math.isfinite(number) and number >= 0):
+        raise ConfigError(f"{name} must be 0 or more, not {value!r}")
+    return number

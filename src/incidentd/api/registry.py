@@ -22,17 +22,24 @@ class Operation:
     handler: Handler
     writes: bool
     needs_onboarding: bool
+    # The answer depends on nothing but the request and the stored rows (no clock, no caller): a server may
+    # answer the same request again from memory until the database changes (server/read_cache.py).
+    cacheable: bool = False
 
 
 HANDLERS: dict[tuple[str, str], Operation] = {}
 
 
-def handles(service: str, name: str, *, needs_onboarding: bool = True) -> Callable[[Handler], Handler]:
+def handles(
+    service: str, name: str, *, needs_onboarding: bool = True, cacheable: bool = False
+) -> Callable[[Handler], Handler]:
     """Register a function as the handler of one operation."""
 
     def register(handler: Handler) -> Handler:
         writes = not name.startswith(_READ_PREFIXES)
-        HANDLERS[(service, name)] = Operation(service, name, handler, writes, needs_onboarding)
+        if cacheable and writes:
+            raise ValueError(f"{service} {name} writes, so its answer can't be cached")
+        HANDLERS[(service, name)] = Operation(service, name, handler, writes, needs_onboarding, cacheable)
         return handler
 
     return register

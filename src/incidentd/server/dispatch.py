@@ -25,6 +25,7 @@ from incidentd.protocol.rest_json import RestJsonProtocol
 from incidentd.protocol.sigv4 import AuthError, Credential, SigV4Verifier
 from incidentd.protocol.validate import check_input
 from incidentd.protocol.wire import MAX_BODY_BYTES, WireRequest, WireResponse
+from incidentd.server import read_cache
 from incidentd.store.db import Database
 
 log = logging.getLogger("incidentd.request")
@@ -47,6 +48,9 @@ class Call:
     region: str
     request_id: str
     now_ms: int
+    # Where a cacheable answer may be kept: its key and the database version looked up before the read.
+    cache_key: read_cache.Key | None = None
+    cache_version: int | None = None
 
 
 class Dispatcher:
@@ -71,6 +75,16 @@ class Dispatcher:
             protocol = AwsJsonProtocol(model.service_model(service))
             self.json_services[protocol.target_prefix] = (service, protocol)
         self.verifier = SigV4Verifier(credentials.get)
+        self.read_cache = _read_cache(db, settings)
+        # The JSON protocols name the operation in X-Amz-Target; restJson1 reads it from the path, and every
+        # restJson1 GET is a read, so a GET may be in the cache and any other request that isn't named here
+        # is not (a write never pays for a look-up).
+        self._cacheable_targets = frozenset(
+            f"{protocol.target_prefix}.{name}"
+            for service, protocol in self.json_services.values()
+            for (op_service, name), operation in self.operations.items()
+            if op_service == service and operation.cacheable
+        )
 
     def run(self, call: Call) -> WireResponse:
         """Run a prepared call in a transaction of its own on the calling thread; never raises."""
@@ -80,7 +94,11 @@ class Dispatcher:
                 result = self.execute(call, conn)
         except Exception as exc:
             return self.fail(call, exc)
-        return self.succeed(call, result)
+        response = self.succeed(call, result)
+        if call.cache_key is not None and call.operation.cacheable and response.status == 200:
+            assert self.read_cache is not None
+            self.read_cache.keep(call.cache_key, call.cache_version, response)
+        return response
 
     def prepare(self, request: WireRequest) -> Call | WireResponse:
         """Authenticate, route, parse and validate: everything before the database; an error answers at once."""
@@ -148,6 +166,11 @@ class Dispatcher:
         response.headers.append(("x-amzn-requestid", request_id))
         return response
 
+    def _may_be_cached(self, request: WireRequest) -> bool:
+        if request.method == "GET":
+            return True
+        return request.headers.get("x-amz-target", "") in self._cacheable_targets
+
     def _service_of(self, request: WireRequest) -> tuple[str, Protocol]:
         target = request.headers.get("x-amz-target", "")
         prefix = target.partition(".")[0]
@@ -157,7 +180,7 @@ class Dispatcher:
 
     def _prepare(
         self, service: str, protocol: Protocol, request: WireRequest, request_id: str, routed: list[str]
-    ) -> Call:
+    ) -> Call | WireResponse:
         if request.oversize or len(request.body) > MAX_BODY_BYTES:
             raise validation_error(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
         now_ms = self.clock.now_ms()
@@ -170,6 +193,22 @@ class Dispatcher:
             expected_services=(protocol.service_model.signing_name,),
             now=datetime.datetime.fromtimestamp(now_ms / 1000, datetime.UTC),
         )
+        cache_key: read_cache.Key | None = None
+        cache_version = None
+        if self.read_cache is not None and self._may_be_cached(request):
+            # Checked only after the signature: a kept answer goes to the account that asked for it and no other.
+            cache_key = (
+                signer.account_id,
+                signer.region,
+                request.method,
+                request.raw_path,
+                request.query_string,
+                request.headers.get("x-amz-target", ""),
+                request.body,
+            )
+            cache_version, cached = self.read_cache.look_up(cache_key)
+            if cached is not None:
+                return read_cache.answered_again(cached, request_id)
         op_model, params = self._parse(protocol, request, routed)
         cleaned, failures = check_input(op_model.input_shape, params)
         if failures:
@@ -188,6 +227,8 @@ class Dispatcher:
             signer.region,
             request_id,
             now_ms,
+            cache_key,
+            cache_version,
         )
 
     def _parse(
@@ -208,6 +249,14 @@ class Dispatcher:
         op_model, labels = found
         routed[0] = op_model.name
         return op_model, protocol.parse(op_model, labels, request)
+
+
+def _read_cache(db: Database, settings: Settings) -> read_cache.ReadCache | None:
+    """The read cache on a SQLite file, when the settings give it room; PostgreSQL has no change counter to trust."""
+    room = int(settings.read_cache_mib * 1024 * 1024)
+    if db.sqlite_file is None or room <= 0:
+        return None
+    return read_cache.ReadCache(db.sqlite_file, room)
 
 
 def _unknown_operation(message: str) -> ServiceError:

@@ -49,7 +49,9 @@ class Database:
         self._write_turn: threading.RLock | None = threading.RLock() if self.dialect == "sqlite" else None
         # Other processes on the same file (serve --processes, a separate worker) queue on a file lock for the
         # same reason: flock wakes the next writer when the lock is released, the busy handler only polls.
-        self._process_turn = _ProcessTurn(_sqlite_file(self.url)) if self.dialect == "sqlite" else None
+        # The database's file on SQLite (None in memory and on PostgreSQL).
+        self.sqlite_file = _sqlite_file(self.url) if self.dialect == "sqlite" else None
+        self._process_turn = _ProcessTurn(self.sqlite_file) if self.dialect == "sqlite" else None
         # No cap on overflow: every thread that reads keeps a connection for good (see _reader), so a capped pool
         # would starve writers once there are more threads than connections (request pool, worker, effect
         # threads). The threads are bounded, so the connections are too: at most two per thread.

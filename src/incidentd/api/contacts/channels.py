@@ -58,7 +58,7 @@ def create_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> dict[
     return {"ContactChannelArn": arn}
 
 
-@handles(SERVICE, "GetContactChannel")
+@handles(SERVICE, "GetContactChannel", cacheable=True)
 def get_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """One channel; the activation code never leaves the server."""
     return load_channel(ctx, params["ContactChannelId"]).doc

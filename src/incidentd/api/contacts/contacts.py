@@ -110,7 +110,7 @@ def create_contact(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
     return {"ContactArn": arn}
 
 
-@handles(SERVICE, "GetContact")
+@handles(SERVICE, "GetContact", cacheable=True)
 def get_contact(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """The contact with its plan as stored."""
     return load_contact(ctx, params["ContactId"])

@@ -66,7 +66,7 @@ def create_rotation(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     return {"RotationArn": arn}
 
 
-@handles(SERVICE, "GetRotation")
+@handles(SERVICE, "GetRotation", cacheable=True)
 def get_rotation(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """The whole rotation."""
     return load_rotation(ctx, params["RotationId"])

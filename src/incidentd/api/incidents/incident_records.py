@@ -83,7 +83,7 @@ def start_incident(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
     return {"incidentRecordArn": incident_arn}
 
 
-@handles(SERVICE, "GetIncidentRecord")
+@handles(SERVICE, "GetIncidentRecord", cacheable=True)
 def get_incident_record(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """The whole record."""
     return {"incidentRecord": load_incident(ctx, params["arn"])}

@@ -77,7 +77,7 @@ def create_replication_set(ctx: RequestContext, params: dict[str, Any]) -> dict[
     return {"arn": arn}
 
 
-@handles(SERVICE, "GetReplicationSet", needs_onboarding=False)
+@handles(SERVICE, "GetReplicationSet", needs_onboarding=False, cacheable=True)
 def get_replication_set(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """The replication set with its regions."""
     doc = _load(ctx, params["arn"])

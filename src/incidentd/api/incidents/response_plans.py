@@ -44,7 +44,7 @@ def create_response_plan(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     return {"arn": arn}
 
 
-@handles(SERVICE, "GetResponsePlan")
+@handles(SERVICE, "GetResponsePlan", cacheable=True)
 def get_response_plan(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """The whole plan."""
     return load_plan(ctx, params["arn"])

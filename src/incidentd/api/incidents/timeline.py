@@ -56,7 +56,7 @@ def create_timeline_event(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     return {"eventId": event_id, "incidentRecordArn": incident_arn}
 
 
-@handles(SERVICE, "GetTimelineEvent")
+@handles(SERVICE, "GetTimelineEvent", cacheable=True)
 def get_timeline_event(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """One event."""
     return {"event": _load(ctx, params["incidentRecordArn"], params["eventId"])}
