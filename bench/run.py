@@ -53,6 +53,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1,
         help="serve incidentd with --processes N, and the hello-world baseline from N processes too (default 1)",
     )
+    parser.add_argument(
+        "--no-read-cache",
+        action="store_true",
+        help="turn incidentd's SQLite read cache off (INCIDENTD_READ_CACHE_MIB=0): every read from the database",
+    )
     parser.add_argument("--profile", action="store_true", help="then profile both subjects with py-spy")
     parser.add_argument(
         "--incidents",
@@ -86,6 +91,7 @@ def _meta(args: argparse.Namespace, kind: str, database_url: str) -> dict[str, A
         "rounds": args.rounds,
         "cpus": os.cpu_count(),
         "processes": args.processes,
+        "read_cache": not args.no_read_cache,
         # Other work on the machine shows here; ratios within a round are what resists it.
         "load_average_at_start": os.getloadavg(),
         "python": platform.python_version(),
@@ -109,7 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(args, workdir, database_url)
     processes: list[servers.Process] = []
     try:
-        processes.append(servers.start_incidentd(workdir, database_url, bench.account, processes=args.processes))
+        cache_off = {"INCIDENTD_READ_CACHE_MIB": "0"} if args.no_read_cache else None
+        processes.append(
+            servers.start_incidentd(workdir, database_url, bench.account, cache_off, processes=args.processes)
+        )
         processes.append(servers.start_hello(workdir, processes=args.processes))
         incidentd, hello_server = processes
         log(

@@ -104,7 +104,12 @@ def start_incidentd(
     config.write_text("")  # no config file settings: the shipped defaults are what is measured
     env = dict(os.environ, INCIDENTD_CREDENTIALS=account.credentials)
     # A caller's environment must not quietly change what is measured (e.g. synchronous=OFF).
-    for name in ("INCIDENTD_SQLITE_SYNCHRONOUS", "INCIDENTD_DATABASE_URL", "INCIDENTD_CONFIG"):
+    for name in (
+        "INCIDENTD_SQLITE_SYNCHRONOUS",
+        "INCIDENTD_DATABASE_URL",
+        "INCIDENTD_CONFIG",
+        "INCIDENTD_READ_CACHE_MIB",
+    ):
         env.pop(name, None)
     env.update(extra_env or {})
     command = [

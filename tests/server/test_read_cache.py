@@ -88,6 +88,19 @@ def test_an_answer_read_after_a_commit_its_version_did_not_see_is_never_kept(wal
     assert cache.look_up(KEY_A)[1] is None
 
 
+def test_answers_kept_under_an_earlier_version_connection_are_never_served(wal_file: Path) -> None:
+    # Two connections count data versions independently: after the cache opens its connection again, an answer
+    # kept (or about to be kept) under the old connection's count must not pass for current.
+    cache = ReadCache(wal_file, 1 << 20)
+    old_version, _ = cache.look_up(KEY_A)
+    cache.keep(KEY_A, old_version, _answer())
+    cache.close()
+    new_version, kept = cache.look_up(KEY_A)
+    assert kept is None and new_version != old_version
+    cache.keep(KEY_B, old_version, _answer())
+    assert cache.look_up(KEY_B)[1] is None
+
+
 def test_the_cache_keeps_to_its_room_and_drops_the_oldest_first(wal_file: Path) -> None:
     cache = ReadCache(wal_file, 16 * 200)  # room for 200 bytes an answer
     version, _ = cache.look_up(KEY_A)

@@ -66,7 +66,7 @@ def test_where_a_read_runs(database_url: str, service: str, operation: str, page
     application.dispatcher.prepare = lambda request: call  # type: ignore[method-assign]
     application.dispatcher.run = lambda _call: threading.current_thread().name  # type: ignore[method-assign, assignment]
     try:
-        ran_on = asyncio.run(application._answer(SimpleNamespace()))  # type: ignore[arg-type]
+        ran_on = asyncio.run(application._answer(SimpleNamespace(method="POST", raw_path=b"/")))  # type: ignore[arg-type]
     finally:
         db.dispose()
     on_the_loop = db.dialect == "sqlite" or not pages

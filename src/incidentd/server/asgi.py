@@ -54,11 +54,7 @@ class Application:
         if scope["type"] != "http":
             return
         body, too_large = await _read_body(receive)
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope["headers"]:
-            name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        headers = _headers(scope["headers"])
         request = WireRequest(
             method=scope["method"],
             raw_path=scope.get("raw_path") or scope["path"].encode(),
@@ -101,6 +97,21 @@ class Application:
         except Exception as exc:
             return self.dispatcher.fail(call, exc)
         return self.dispatcher.succeed(call, result)
+
+
+def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Header names in lower case, each with its value; a repeated header's values joined by commas, in order."""
+    # uvicorn sends names in lower case and almost never a header twice: one pass answers, and checking the
+    # result's size costs less than looking each name up on the way.
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
+    if len(headers) == len(raw):
+        return headers
+    headers = {}
+    for raw_name, raw_value in raw:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return headers
 
 
 @functools.cache

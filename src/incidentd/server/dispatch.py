@@ -50,7 +50,7 @@ class Call:
     now_ms: int
     # Where a cacheable answer may be kept: its key and the database version looked up before the read.
     cache_key: read_cache.Key | None = None
-    cache_version: int | None = None
+    cache_version: read_cache.Version | None = None
 
 
 class Dispatcher:

@@ -14,6 +14,8 @@ log = logging.getLogger("incidentd.request")
 # (account, region, method, raw path, query string, X-Amz-Target, body): everything a cacheable operation's
 # answer can depend on besides the stored rows. The account comes from the verified signature.
 Key = tuple[str, str, str, bytes, bytes, str, bytes]
+# (connection, data_version): versions of two connections are not comparable, so a reopened connection counts anew.
+Version = tuple[int, int]
 
 REQUEST_ID_HEADER = "x-amzn-requestid"
 
@@ -38,11 +40,13 @@ class ReadCache:
         self._answers: dict[Key, WireResponse] = {}
         self._sizes: dict[Key, int] = {}
         self._bytes = 0
-        self._version: int | None = None
+        self._version: Version | None = None
+        self._connections = 0
         self._conn: sqlite3.Connection | None = None
+        self._cursor: sqlite3.Cursor | None = None  # kept: a new cursor per look-up costs a tenth of the look-up
         self._lock = threading.Lock()
 
-    def look_up(self, key: Key) -> tuple[int | None, WireResponse | None]:
+    def look_up(self, key: Key) -> tuple[Version | None, WireResponse | None]:
         """The database's version now and the answer kept for the key, if it is still current."""
         with self._lock:
             version = self._data_version()
@@ -52,7 +56,7 @@ class ReadCache:
                 return version, None
             return version, self._answers.get(key)
 
-    def keep(self, key: Key, version: int | None, response: WireResponse) -> None:
+    def keep(self, key: Key, version: Version | None, response: WireResponse) -> None:
         """Keep a successful answer read in a snapshot that began after `version` was looked up."""
         size = len(response.body) + sum(len(part) for part in key[3:])
         if version is None or size > self.max_entry_bytes:
@@ -75,21 +79,26 @@ class ReadCache:
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
-                self._conn = None
+                self._conn = self._cursor = None
 
-    def _data_version(self) -> int | None:
+    def _data_version(self) -> Version | None:
         try:
             if self._conn is None:
                 # Read-only: it can't write (its own commits would not move its version) nor create a missing file.
                 uri = self.database_file.resolve().as_uri() + "?mode=ro"
                 self._conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-            row = self._conn.execute("PRAGMA data_version").fetchone()
+                self._cursor = self._conn.cursor()
+                self._connections += 1
+            assert self._cursor is not None
+            row = self._cursor.execute("PRAGMA data_version").fetchone()
         except sqlite3.Error as exc:
             # Without a version nothing can be served from memory; the request reads the database as usual.
             log.warning("read cache off for this request: %s", exc)
-            self._conn = None
+            if self._conn is not None:
+                self._conn.close()  # opened again at the next look-up
+            self._conn = self._cursor = None
             return None
-        return int(row[0])
+        return self._connections, int(row[0])
 
     def _clear(self) -> None:
         self._answers.clear()
