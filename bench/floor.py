@@ -12,7 +12,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import project_venv
@@ -89,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         for number in range(args.rounds):
             log(f"round {number + 1} of {args.rounds}")
             if postgres is None and not args.no_worker:
-                _wait_for_worker(database_url)  # as run.py waits for incidentd's: a backlog would share the CPU
+                # As run.py waits for incidentd's worker: a backlog would share the CPU with the measurement.
+                tenant.wait_for_worker(database_url, kinds=["floor.respond"])
             results = {}
             for name, server in ((report.BASELINE, hello), ("GetResponsePlan", floor)):
                 loadgen.run(server.url + "/", get_file, "cycle", load, duration=args.warmup)
@@ -107,25 +107,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"The floor ({'PostgreSQL' if postgres else 'SQLite'}, {args.processes} process(es)) against hello-world:")
     print(report.text_table(rows))
     return 0
-
-
-def _queued_responses(database_url: str) -> int:
-    db = Database(database_url)
-    try:
-        with db.read() as conn:
-            sql = "SELECT count(*) FROM jobs WHERE kind = 'floor.respond' AND state != 'done'"
-            return int(conn.exec_driver_sql(sql).scalar_one())
-    finally:
-        db.dispose()
-
-
-def _wait_for_worker(database_url: str, timeout: float = 600) -> None:
-    """Until the floor's worker has run every response job of the rounds before."""
-    deadline = time.monotonic() + timeout
-    while _queued_responses(database_url):
-        if time.monotonic() > deadline:
-            raise TimeoutError("the floor's worker did not catch up")
-        time.sleep(0.5)
 
 
 def _check_rows(database_url: str, answered: int) -> None:

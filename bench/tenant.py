@@ -124,13 +124,13 @@ def settle(seconds: float = 1.0) -> None:
     time.sleep(seconds)
 
 
-def wait_for_worker(database_url: str, timeout: float = 600) -> float:
-    """Wait until the server's worker has run every job it knows how to run; the seconds waited.
+def wait_for_worker(database_url: str, timeout: float = 600, kinds: list[str] | None = None) -> float:
+    """Wait until the worker has run every due job of its kinds (incidentd's by default); the seconds waited.
 
     A StartIncident run leaves its engagement jobs behind; a measurement that started before they ran would
     charge their work to whatever is measured next.
     """
-    kinds = list(load_all())
+    kinds = kinds if kinds is not None else list(load_all())
     db = Database(database_url, pool_size=1)
     began = time.monotonic()
     try:

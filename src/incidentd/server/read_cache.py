@@ -37,8 +37,7 @@ class ReadCache:
         self.max_bytes = max_bytes
         # One answer may take a sixteenth of the room, so that a few large ones can't keep evicting everything.
         self.max_entry_bytes = max_bytes // 16
-        self._answers: dict[Key, WireResponse] = {}
-        self._sizes: dict[Key, int] = {}
+        self._answers: dict[Key, tuple[WireResponse, int]] = {}  # the answer and the bytes it is counted for
         self._bytes = 0
         self._version: Version | None = None
         self._connections = 0
@@ -54,7 +53,8 @@ class ReadCache:
                 self._clear()
                 self._version = version
                 return version, None
-            return version, self._answers.get(key)
+            kept = self._answers.get(key)
+            return version, kept[0] if kept is not None else None
 
     def keep(self, key: Key, version: Version | None, response: WireResponse) -> None:
         """Keep a successful answer read in a snapshot that began after `version` was looked up."""
@@ -67,11 +67,8 @@ class ReadCache:
             if version != self._version or key in self._answers:
                 return
             while self._answers and self._bytes + size > self.max_bytes:
-                oldest = next(iter(self._answers))
-                del self._answers[oldest]
-                self._bytes -= self._sizes.pop(oldest)
-            self._answers[key] = kept
-            self._sizes[key] = size
+                self._bytes -= self._answers.pop(next(iter(self._answers)))[1]  # the oldest first
+            self._answers[key] = (kept, size)
             self._bytes += size
 
     def close(self) -> None:
@@ -102,7 +99,6 @@ class ReadCache:
 
     def _clear(self) -> None:
         self._answers.clear()
-        self._sizes.clear()
         self._bytes = 0
 
 
