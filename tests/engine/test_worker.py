@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from incidentd import config
 from incidentd.clock import FakeClock
 from incidentd.domain import response
-from incidentd.engine import queue
+from incidentd.domain.retry import JOBS
 from incidentd.engine import worker as worker_module
 from incidentd.engine.jobs import EFFECT_KINDS, JOB_HANDLERS, JobContext
-from incidentd.engine.worker import Worker, backoff_ms
+from incidentd.engine.worker import Worker
+from incidentd.store import queue
 from incidentd.store.db import Database
 from incidentd.store.tables import jobs
 
@@ -96,10 +97,10 @@ def test_a_failing_job_is_retried_with_back_off_and_not_lost(engine):  # type: i
     _enqueue(db, "test.flaky", {"n": 1}, START)
     worker.run_once()
     assert ran == []
-    clock.advance(backoff_ms(1))
+    clock.advance(JOBS.delay_ms(1))
     worker.run_once()
     assert ran == []
-    clock.advance(backoff_ms(2))
+    clock.advance(JOBS.delay_ms(2))
     worker.run_once()
     assert ran == [("test.flaky", {"n": 1})]
     with db.read() as conn:
@@ -190,7 +191,7 @@ def test_a_failing_job_is_undone_alone_and_the_others_of_its_batch_stand(engine)
         follow_up = queue.pending(conn, kind="test.record")
     assert states == {"test.flaky": ("queued", 1, True)}
     assert [j["payload"] for j in follow_up] == [{"n": 2}]  # the failed job's own follow-up was undone
-    clock.advance(backoff_ms(1))
+    clock.advance(JOBS.delay_ms(1))
     worker.run_once()
     assert ("test.flaky", {"n": 5}) in ran
 
@@ -212,10 +213,10 @@ def test_a_respond_job_runs_its_parts_in_order_and_queues_a_failed_part_alone(en
     assert set(by_kind) == {response.RESPOND, "test.flaky"}  # the failed part's own follow-up (n=-1) was undone
     assert by_kind[response.RESPOND].state == "done"
     retry = by_kind["test.flaky"]
-    assert (retry.state, retry.attempts, retry.run_at_ms) == ("queued", 1, START + backoff_ms(1))
+    assert (retry.state, retry.attempts, retry.run_at_ms) == ("queued", 1, START + JOBS.delay_ms(1))
     assert "provider down" in retry.last_error
 
-    clock.advance(backoff_ms(1))
+    clock.advance(JOBS.delay_ms(1))
     worker.run_once()
 
     assert ran == [("test.record", {"n": 1}), ("test.record", {"n": 3}), ("test.flaky", {"n": 2})]

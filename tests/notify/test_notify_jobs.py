@@ -14,11 +14,11 @@ from incidentd.api import registry, runner
 from incidentd.api.context import RequestContext
 from incidentd.clock import FakeClock
 from incidentd.config import Settings
-from incidentd.engine import queue
 from incidentd.engine.jobs.notify import DELIVER
 from incidentd.engine.worker import Worker
 from incidentd.protocol import model
 from incidentd.protocol.validate import check_input
+from incidentd.store import queue
 from incidentd.store.db import Database
 
 START_MS = 1_800_000_000_000

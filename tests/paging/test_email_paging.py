@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from paging_support import address_of, onboard, person_with_email
 
-from incidentd.engine import queue
+from incidentd.store import queue
 from incidentd.store.db import Database
 from mailsink import MailSink
 from support import Account, Server, refused, wait_until

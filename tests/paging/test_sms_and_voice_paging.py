@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from paging_support import PAGING_CONFIG, onboard
 
-from incidentd.engine import queue
+from incidentd.store import queue
 from incidentd.store.db import Database
 from support import Account, Server, refused, wait_until
 from twilio_standin import FROM, TwilioStandIn, twilio_error

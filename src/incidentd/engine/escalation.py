@@ -21,8 +21,7 @@ from sqlalchemy.engine import Connection
 
 from incidentd.domain import arns
 from incidentd.domain import rotations as rules
-from incidentd.engine import queue
-from incidentd.store import channels, contacts, incidents, rotations, timeline
+from incidentd.store import channels, contacts, incidents, queue, rotations, timeline
 from incidentd.store import engagements as store
 
 ENGAGEMENT_STAGE = "engagement.stage"

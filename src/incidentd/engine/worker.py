@@ -14,15 +14,14 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from incidentd.clock import Clock
-from incidentd.engine import queue
+from incidentd.domain import retry
 from incidentd.engine.jobs import EFFECT_KINDS, JOB_HANDLERS, JobContext, LeaseLost, load_all
-from incidentd.engine.queue import backoff_ms
+from incidentd.store import queue
 from incidentd.store.db import Database
 
 log = logging.getLogger("incidentd.worker")
 
 LEASE_MS = 60_000
-MAX_ATTEMPTS = 25
 BATCH = 32
 # On PostgreSQL several workers usually share the queue and each job commits on its own, so a large claim buys
 # nothing and lets the first worker to poll take a whole burst while the others idle.
@@ -179,13 +178,13 @@ class Worker:
         ctx.finish(conn)
 
     def _record_failure(self, conn: Connection, job: queue.Job, error: str) -> None:
-        """Log a failed attempt and queue the job again after its back-off, or give up after MAX_ATTEMPTS."""
+        """Log a failed attempt and queue the job again after its back-off, or give up when the policy says."""
         log.error("job %s (%s) failed on attempt %s:\n%s", job.id, job.kind, job.attempts, error)
         now = self.clock.now_ms()
-        if job.attempts >= MAX_ATTEMPTS:
+        if retry.JOBS.exhausted(job.attempts):
             queue.fail(conn, job, error, now)
         else:
-            queue.retry(conn, job, error, now + backoff_ms(job.attempts))
+            queue.retry(conn, job, error, now + retry.JOBS.delay_ms(job.attempts))
 
     def _run_effect(self, handler: Any, job: queue.Job) -> None:
         ctx = JobContext(self.db, None, job, self.clock.now_ms(), self.settings, self.services, self.clock)

@@ -14,14 +14,13 @@ from typing import Any
 from incidentd.channels import ChannelConfigError
 from incidentd.channels._http import check_url
 from incidentd.config import DEV_CREDENTIAL, Settings
-from incidentd.domain import arns
+from incidentd.domain import arns, retry
 
 log = logging.getLogger("incidentd.notify")
 
 PROTOCOLS = ("slack", "msteams", "mattermost", "https", "email")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:4570"
 URL_FIELDS = ("arn", "id", "plan", "region", "account")
-MAX_RETRY_DELAY_SECONDS = 300.0
 
 _TOPIC_KEYS = {"arn", "subscribers"}
 _SUBSCRIBER_KEYS = {"protocol", "endpoint", "secret"}
@@ -89,8 +88,7 @@ class NotifySettings:
 
     def retry_delay_ms(self, attempt: int) -> int:
         """The wait after a failed attempt: retry_seconds, doubling each time, at most five minutes."""
-        cap = max(self.retry_seconds, MAX_RETRY_DELAY_SECONDS)
-        return int(1000 * min(cap, self.retry_seconds * 2 ** max(0, attempt - 1)))
+        return retry.notice(self.retry_seconds).delay_ms(attempt)
 
 
 def load(settings: Settings | None, env: Mapping[str, str]) -> NotifySettings:

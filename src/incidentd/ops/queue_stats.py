@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from incidentd.engine.queue import QUEUED, RUNNING
+from incidentd.store.queue import QUEUED, RUNNING
 from incidentd.store.tables import jobs as t
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from incidentd.engine import queue
+from incidentd.store import queue
 from support import refused, status_of, wait_until
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"

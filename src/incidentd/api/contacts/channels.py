@@ -8,12 +8,12 @@ import secrets
 import uuid
 from typing import Any
 
-from incidentd.api.contacts.common import SERVICE, invalid, load_channel, load_contact, page_size, read_token
+from incidentd.api.contacts.common import PAGES, SERVICE, invalid, load_channel, load_contact
 from incidentd.api.context import RequestContext
+from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
 from incidentd.domain import arns
-from incidentd.engine import queue
-from incidentd.store import channels, paging
+from incidentd.store import channels, queue
 
 SEND_ACTIVATION_CODE = "contacts.send_activation_code"  # the job kind that delivers a code to the device
 NOT_ACTIVATED, ACTIVATED = "NOT_ACTIVATED", "ACTIVATED"
@@ -93,14 +93,14 @@ def delete_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> None:
 def list_contact_channels(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """A contact's channels, oldest first."""
     contact = load_contact(ctx, params["ContactId"])
-    position = read_token(params, int, str)
-    limit = page_size(params)
+    position = PAGES.position(params, int, str)
+    limit = PAGES.size(params)
     after = (position[0], position[1]) if position else None
     found = channels.of_contact(ctx.conn, ctx.account_id, contact["ContactArn"], after, limit + 1)
     result: dict[str, Any] = {"ContactChannels": [channel.doc for channel in found[:limit]]}
     if len(found) > limit:
         last = found[limit - 1]
-        result["NextToken"] = paging.encode([last.created_ms, last.doc["ContactChannelArn"]])
+        result["NextToken"] = next_token([last.created_ms, last.doc["ContactChannelArn"]])
     return result
 
 

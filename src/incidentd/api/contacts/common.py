@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from typing import Any
 
+from incidentd.api import paging
 from incidentd.api.context import RequestContext
 from incidentd.domain import arns
 from incidentd.protocol.errors import ServiceError, validation_error
-from incidentd.store import channels, contacts, paging, rotations
+from incidentd.store import channels, contacts, rotations
 
 SERVICE = "ssm-contacts"
-DEFAULT_PAGE_SIZE = 50
+PAGES = paging.CONTACTS
 
 
 def not_found(resource_type: str, identifier: str, what: str) -> ServiceError:
@@ -40,29 +40,6 @@ def own_arn(ctx: RequestContext, arn: str, resource_type: str) -> str | None:
         return None
     kind, _, rest = parsed.resource.partition("/")
     return rest if kind == resource_type and rest else None
-
-
-def page_size(params: dict[str, Any]) -> int:
-    """MaxResults, where 0 or absent means the default (the model admits 0–1024)."""
-    return int(params.get("MaxResults") or DEFAULT_PAGE_SIZE)
-
-
-def read_token(params: dict[str, Any], *types: type) -> list[Any] | None:
-    """NextToken's keyset position, one value of each given type; ValidationException for a token not ours."""
-    token = params.get("NextToken")
-    if not token:
-        return None
-    try:
-        return paging.decode(token, *types)
-    except paging.BadToken:
-        raise validation_error("The NextToken is not valid.", Reason="FIELD_VALIDATION_FAILED") from None
-
-
-def paginate(
-    items: list[dict[str, Any]], key: Callable[[dict[str, Any]], list[Any]], params: dict[str, Any], *types: type
-) -> tuple[list[dict[str, Any]], str | None]:
-    """The page after NextToken's position in items sorted ascending by key, whose values have the given types."""
-    return paging.page_of(items, key, read_token(params, *types), page_size(params))
 
 
 # --- Resource look-ups shared by the contact, channel, rotation and tag handlers ---------------------------------

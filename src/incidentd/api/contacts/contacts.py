@@ -7,20 +7,20 @@ from typing import Any
 
 from incidentd.api.contacts import tags as contact_tags
 from incidentd.api.contacts.common import (
+    PAGES,
     SERVICE,
     channel_arn_of,
     contact_arn_of,
     invalid,
     load_contact,
-    page_size,
-    read_token,
     rotation_arn_of,
 )
 from incidentd.api.context import RequestContext
+from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
 from incidentd.domain import arns
 from incidentd.protocol.errors import ServiceError
-from incidentd.store import channels, contact_policies, contacts, paging, rotations, tags
+from incidentd.store import channels, contact_policies, contacts, rotations, tags
 
 # The user guide's "up to eight rotations" per on-call schedule (aws-semantics §4.5); the model admits 25.
 MAX_SCHEDULE_ROTATIONS = 8
@@ -156,8 +156,8 @@ def delete_contact(ctx: RequestContext, params: dict[str, Any]) -> None:
 @handles(SERVICE, "ListContacts")
 def list_contacts(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """The region's contacts in alias order (the order AWS's example shows, aws-semantics §1.7)."""
-    position = read_token(params, str)
-    limit = page_size(params)
+    position = PAGES.position(params, str)
+    limit = PAGES.size(params)
     docs = contacts.page(
         ctx.conn,
         ctx.account_id,
@@ -169,5 +169,5 @@ def list_contacts(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]
     )
     result: dict[str, Any] = {"Contacts": docs[:limit]}
     if len(docs) > limit:
-        result["NextToken"] = paging.encode([docs[limit - 1]["Alias"]])
+        result["NextToken"] = next_token([docs[limit - 1]["Alias"]])
     return result

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from incidentd.api.contacts.common import SERVICE, load_contact, not_found, own_arn, page_size, read_token
+from incidentd.api.contacts.common import PAGES, SERVICE, load_contact, not_found, own_arn
 from incidentd.api.context import RequestContext
+from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
 from incidentd.domain import arns
 from incidentd.engine import escalation
 from incidentd.store import engagements as store
-from incidentd.store import paging
 
 
 def load_engagement(ctx: RequestContext, arn: str) -> dict[str, Any]:
@@ -64,9 +64,9 @@ def list_engagements(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     """Engagements newest first (as AWS's example lists them), by incident and start-time range."""
     window = params.get("TimeRangeValue") or {}
     start_range = (_ms(window.get("StartTime")), _ms(window.get("EndTime")))
-    position = read_token(params, int, str)
+    position = PAGES.position(params, int, str)
     after = (position[0], position[1]) if position is not None else None
-    limit = page_size(params)
+    limit = PAGES.size(params)
     # Engagements are regional like their contacts: list the signing region's only (README, "Regions").
     prefix = arns.contacts_arn(ctx.region, ctx.account_id, "engagement/")
     found = store.list_engagements(
@@ -75,7 +75,7 @@ def list_engagements(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     page = found[:limit]
     result: dict[str, Any] = {"Engagements": [_summary(e) for e in page]}
     if len(found) > limit:
-        result["NextToken"] = paging.encode([page[-1]["start_ms"], page[-1]["arn"]])
+        result["NextToken"] = next_token([page[-1]["start_ms"], page[-1]["arn"]])
     return result
 
 

@@ -5,18 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from incidentd.api.contacts.common import (
-    SERVICE,
-    contact_arn_of,
-    invalid,
-    load_rotation,
-    not_found,
-    page_size,
-    read_token,
-)
+from incidentd.api.contacts.common import PAGES, SERVICE, contact_arn_of, invalid, load_rotation, not_found
 from incidentd.api.context import RequestContext
+from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
-from incidentd.store import paging, rotations
+from incidentd.store import rotations
 
 MIN_OVERRIDE_SECONDS = 30 * 60  # "must be at least 30 minutes" (user guide, aws-semantics §4.5)
 # "Only for shifts up to 6 months in the future" (aws-semantics §4.5): we read six months as 183 days.
@@ -83,13 +76,13 @@ def delete_rotation_override(ctx: RequestContext, params: dict[str, Any]) -> Non
 def list_rotation_overrides(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """The overrides overlapping [StartTime, EndTime), by start time."""
     arn = load_rotation(ctx, params["RotationId"])["RotationArn"]
-    position = read_token(params, int, str)
-    limit = page_size(params)
+    position = PAGES.position(params, int, str)
+    limit = PAGES.size(params)
     start_ms, end_ms = round(params["StartTime"] * 1000), round(params["EndTime"] * 1000)
     after = (position[0], position[1]) if position else None
     docs = rotations.overrides(ctx.conn, ctx.account_id, arn, start_ms, end_ms, after, limit + 1)
     result: dict[str, Any] = {"RotationOverrides": docs[:limit]}
     if len(docs) > limit:
         last = docs[limit - 1]
-        result["NextToken"] = paging.encode([round(last["StartTime"] * 1000), last["RotationOverrideId"]])
+        result["NextToken"] = next_token([round(last["StartTime"] * 1000), last["RotationOverrideId"]])
     return result

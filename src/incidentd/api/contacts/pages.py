@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from incidentd.api.contacts.common import SERVICE, invalid, load_contact, not_found, own_arn, paginate
+from incidentd.api.contacts.common import PAGES, SERVICE, invalid, load_contact, not_found, own_arn
 from incidentd.api.contacts.engagements import load_engagement
 from incidentd.api.context import RequestContext
 from incidentd.api.registry import handles
@@ -77,7 +77,7 @@ def list_pages_by_engagement(ctx: RequestContext, params: dict[str, Any]) -> dic
 
 
 def _page_list(pages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-    page, token = paginate(pages, lambda p: [p["created_ms"], p["arn"]], params, int, str)
+    page, token = PAGES.page_of(pages, lambda p: [p["created_ms"], p["arn"]], params, int, str)
     wires = [page_wire(p) for p in page]
     result: dict[str, Any] = {"Pages": [{k: w[k] for k in _SUMMARY if k in w} for w in wires]}
     if token:
@@ -92,7 +92,7 @@ def list_page_receipts(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
     receipts = store.receipts(ctx.conn, ctx.account_id, page["arn"])
     # Keyed by the order of recording, the order listed: a SENT recorded after a slow provider answered may
     # carry an earlier ReceiptTime than a READ recorded meanwhile, and must still be on exactly one page.
-    chosen, token = paginate(receipts, lambda r: [r["id"], r["receipt_ms"]], params, int, int)
+    chosen, token = PAGES.page_of(receipts, lambda r: [r["id"], r["receipt_ms"]], params, int, int)
     result: dict[str, Any] = {"Receipts": [_receipt_wire(r) for r in chosen]}
     if token:
         result["NextToken"] = token

@@ -8,20 +8,20 @@ from typing import Any
 
 from incidentd.api.contacts import tags as contact_tags
 from incidentd.api.contacts.common import (
+    PAGES,
     SERVICE,
     contact_arn_of,
     invalid,
     load_rotation,
     not_found,
-    page_size,
-    read_token,
     rotation_arn_of,
 )
 from incidentd.api.context import RequestContext
+from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
 from incidentd.domain import arns
 from incidentd.domain import rotations as rules
-from incidentd.store import contacts, paging, rotations, tags
+from incidentd.store import contacts, rotations, tags
 
 
 def check_schedule(time_zone_id: str, recurrence: dict[str, Any], members: int) -> None:
@@ -106,12 +106,12 @@ def delete_rotation(ctx: RequestContext, params: dict[str, Any]) -> None:
 @handles(SERVICE, "ListRotations")
 def list_rotations(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """The region's rotations in name order (AWS's order is unknown, aws-semantics §7.4)."""
-    position = read_token(params, str, str)
-    limit = page_size(params)
+    position = PAGES.position(params, str, str)
+    limit = PAGES.size(params)
     after = (position[0], position[1]) if position else None
     docs = rotations.page(ctx.conn, ctx.account_id, ctx.region, params.get("RotationNamePrefix"), after, limit + 1)
     result: dict[str, Any] = {"Rotations": docs[:limit]}
     if len(docs) > limit:
         last = docs[limit - 1]
-        result["NextToken"] = paging.encode([last["Name"], last["RotationArn"]])
+        result["NextToken"] = next_token([last["Name"], last["RotationArn"]])
     return result

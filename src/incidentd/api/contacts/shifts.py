@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from incidentd.api.contacts.common import SERVICE, epoch, invalid, load_rotation, paginate, utc
+from incidentd.api.contacts.common import PAGES, SERVICE, epoch, invalid, load_rotation, utc
 from incidentd.api.contacts.rotations import check_schedule
 from incidentd.api.context import RequestContext
 from incidentd.api.registry import handles
@@ -41,7 +41,7 @@ def _wire(shift: rules.Shift) -> dict[str, Any]:
 def _page(shifts: list[rules.Shift], params: dict[str, Any]) -> dict[str, Any]:
     """One page of shifts; the token is the last shift's position (its start and end in milliseconds)."""
     items = [_wire(shift) for shift in shifts]
-    page, token = paginate(
+    page, token = PAGES.page_of(
         items, lambda s: [round(s["StartTime"] * 1000), round(s["EndTime"] * 1000)], params, int, int
     )
     result: dict[str, Any] = {"RotationShifts": page}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from incidentd.api import paging
 from incidentd.api.context import RequestContext
 from incidentd.domain import arns, ids
-from incidentd.protocol.errors import ServiceError, validation_error
-from incidentd.store import incidents, paging, plans
+from incidentd.protocol.errors import ServiceError
+from incidentd.store import incidents, plans
 
 SERVICE = "ssm-incidents"
+PAGES = paging.INCIDENTS
 
 
 def not_found(resource_type: str, identifier: str, what: str) -> ServiceError:
@@ -51,19 +53,3 @@ def load_incident(ctx: RequestContext, arn: str) -> dict[str, Any]:
 def new_id() -> str:
     """A fresh identifier for incidents and events: a UUID that grows with time (see domain.ids)."""
     return ids.time_ordered()
-
-
-def page_size(params: dict[str, Any], default: int = 100) -> int:
-    """The requested page size (the model already bounds it)."""
-    return int(params.get("maxResults") or default)
-
-
-def read_token(params: dict[str, Any], *types: type) -> list[Any] | None:
-    """The keyset position in nextToken, or ValidationException for a token this server did not issue."""
-    token = params.get("nextToken")
-    if not token:
-        return None
-    try:
-        return paging.decode(token, *types)
-    except paging.BadToken:
-        raise validation_error("The nextToken is not valid.") from None

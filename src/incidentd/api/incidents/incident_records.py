@@ -8,13 +8,13 @@ from typing import Any
 
 from incidentd.api.context import RequestContext
 from incidentd.api.incidents import events
-from incidentd.api.incidents.common import SERVICE, load_incident, load_plan, new_id, page_size, read_token
+from incidentd.api.incidents.common import PAGES, SERVICE, load_incident, load_plan, new_id
 from incidentd.api.incidents.related_items import add_item
+from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
 from incidentd.domain import arns, filters, response
-from incidentd.engine import queue
 from incidentd.protocol.errors import validation_error
-from incidentd.store import incidents, paging, related, tags, timeline
+from incidentd.store import incidents, queue, related, tags, timeline
 
 CUSTOM_SOURCE = "aws.ssm-incidents.custom"  # incidentRecordSource.source of a direct StartIncident (§3.3)
 
@@ -105,15 +105,15 @@ def list_incident_records(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         impacts=criteria.values.get("impact", []),
         created_by=criteria.values.get("createdBy", []),
     )
-    position = read_token(params, int, str)
-    limit = page_size(params)
+    position = PAGES.position(params, int, str)
+    limit = PAGES.size(params)
     rows = incidents.page(ctx.conn, ctx.account_id, query, tuple(position) if position else None, limit + 1)
     result: dict[str, Any] = {
         "incidentRecordSummaries": [{k: doc.get(k) for k in _SUMMARY_MEMBERS} for _, _, doc in rows[:limit]]
     }
     if len(rows) > limit:
         last_ms, last_arn, _ = rows[limit - 1]
-        result["nextToken"] = paging.encode([last_ms, last_arn])
+        result["nextToken"] = next_token([last_ms, last_arn])
     return result
 
 

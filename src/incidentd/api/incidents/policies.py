@@ -7,8 +7,7 @@ import secrets
 from typing import Any
 
 from incidentd.api.context import RequestContext
-from incidentd.api.incidents.common import SERVICE, load_plan, not_found
-from incidentd.api.incidents.listing import paginate
+from incidentd.api.incidents.common import PAGES, SERVICE, load_plan, not_found
 from incidentd.api.registry import handles
 from incidentd.protocol.errors import validation_error
 from incidentd.store import policies
@@ -50,7 +49,7 @@ def get_resource_policies(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     """The policies on a response plan."""
     plan = load_plan(ctx, params["resourceArn"])
     docs = sorted(policies.for_resource(ctx.conn, ctx.account_id, plan["arn"]), key=_position)
-    page, token = paginate(docs, _position, params)
+    page, token = PAGES.page_of(docs, _position, params, int, str)
     return {"resourcePolicies": page, "nextToken": token}
 
 

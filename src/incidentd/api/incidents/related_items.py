@@ -7,8 +7,7 @@ from typing import Any
 
 from incidentd.api.context import RequestContext
 from incidentd.api.incidents import events
-from incidentd.api.incidents.common import SERVICE, load_incident
-from incidentd.api.incidents.listing import paginate
+from incidentd.api.incidents.common import PAGES, SERVICE, load_incident
 from incidentd.api.registry import handles
 from incidentd.domain.related_items import generated_id
 from incidentd.protocol.errors import ServiceError
@@ -70,5 +69,5 @@ def list_related_items(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
     incident_arn = params["incidentRecordArn"]
     load_incident(ctx, incident_arn)
     items = related.all_for(ctx.conn, ctx.account_id, incident_arn)
-    page, token = paginate(items, lambda d: [d["_addedMs"], d["generatedId"]], params)
+    page, token = PAGES.page_of(items, lambda d: [d["_addedMs"], d["generatedId"]], params, int, str)
     return {"relatedItems": page, "nextToken": token}

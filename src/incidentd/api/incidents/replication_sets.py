@@ -9,10 +9,9 @@ from incidentd.api.context import RequestContext
 from incidentd.api.incidents.common import SERVICE, new_id, not_found
 from incidentd.api.registry import handles
 from incidentd.domain import arns
-from incidentd.engine import queue
 from incidentd.engine.jobs.replication_set import SETTLE
 from incidentd.protocol.errors import ServiceError, validation_error
-from incidentd.store import replication, tags
+from incidentd.store import queue, replication, tags
 
 DEFAULT_KEY = "DefaultKey"  # what AWS reports when the AWS-owned key encrypts a region (aws-semantics §3.1)
 

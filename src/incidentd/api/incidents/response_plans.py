@@ -6,12 +6,13 @@ import copy
 from typing import Any
 
 from incidentd.api.context import RequestContext
-from incidentd.api.incidents.common import SERVICE, load_plan, page_size, plan_name_of, read_token
+from incidentd.api.incidents.common import PAGES, SERVICE, load_plan, plan_name_of
+from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
 from incidentd.channels.pagerduty import SecretError, find_secret
 from incidentd.domain import arns
 from incidentd.protocol.errors import ServiceError, validation_error
-from incidentd.store import paging, plans, policies, tags
+from incidentd.store import plans, policies, tags
 
 _PLAN_MEMBERS = ("displayName", "incidentTemplate", "chatChannel", "engagements", "actions", "integrations")
 
@@ -53,8 +54,8 @@ def get_response_plan(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
 @handles(SERVICE, "ListResponsePlans")
 def list_response_plans(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """Plan summaries in name order."""
-    position = read_token(params, str)
-    limit = page_size(params)
+    position = PAGES.position(params, str)
+    limit = PAGES.size(params)
     docs = plans.page(ctx.conn, ctx.account_id, position[0] if position else None, limit + 1)
     result: dict[str, Any] = {
         "responsePlanSummaries": [
@@ -62,7 +63,7 @@ def list_response_plans(ctx: RequestContext, params: dict[str, Any]) -> dict[str
         ]
     }
     if len(docs) > limit:
-        result["nextToken"] = paging.encode([docs[limit - 1]["name"]])
+        result["nextToken"] = next_token([docs[limit - 1]["name"]])
     return result
 
 

@@ -7,13 +7,11 @@ from typing import Any
 
 from incidentd.api.context import RequestContext
 from incidentd.api.incidents import events
-from incidentd.api.incidents.common import SERVICE, load_incident, not_found
-from incidentd.api.incidents.listing import paginate
+from incidentd.api.incidents.common import PAGES, SERVICE, load_incident, not_found
 from incidentd.api.registry import handles
 from incidentd.domain import filters, response
-from incidentd.engine import queue
 from incidentd.protocol.errors import validation_error
-from incidentd.store import timeline
+from incidentd.store import queue, timeline
 
 # The model: "You can create timeline events of type Custom Event and Note"; only those can be edited.
 USER_EVENT_TYPES = ("Custom Event", "Note")
@@ -111,7 +109,9 @@ def list_timeline_events(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     if references:
         # A reference filter matches a resource ARN or a related item id (aws-semantics §3.8).
         docs = [d for d in docs if any(set(ref.values()) & set(references) for ref in d.get("eventReferences", []))]
-    page, token = paginate(docs, lambda d: [round(d["eventTime"] * 1000), d["eventId"]], params, descending)
+    page, token = PAGES.page_of(
+        docs, lambda d: [round(d["eventTime"] * 1000), d["eventId"]], params, int, str, descending=descending
+    )
     summaries = [{k: v for k, v in d.items() if k != "eventData"} for d in page]
     return {"eventSummaries": summaries, "nextToken": token}
 

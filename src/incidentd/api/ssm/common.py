@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from incidentd.api import paging
 from incidentd.api.context import RequestContext
-from incidentd.engine import queue
 from incidentd.protocol.errors import ServiceError
 from incidentd.runbooks import builtin, engine, library
-from incidentd.store import paging
+from incidentd.store import queue
 
 SERVICE = "ssm"
-DEFAULT_PAGE_SIZE = 50  # the model's MaxResults maximum, and AWS's default for these lists
+PAGES = paging.SSM
 # Automation documents run on whatever the steps reach, so AWS lists every platform for them.
 PLATFORMS = ["Windows", "Linux", "MacOS"]
 
@@ -76,22 +76,6 @@ def describe(found: library.Found) -> dict[str, Any]:
         "Tags": head.get("Tags", []),
     }
     return {key: value for key, value in description.items() if value is not None}
-
-
-def page_size(params: dict[str, Any]) -> int:
-    """MaxResults, or the default."""
-    return int(params.get("MaxResults") or DEFAULT_PAGE_SIZE)
-
-
-def read_token(params: dict[str, Any], *types: type) -> list[Any] | None:
-    """NextToken's keyset position; InvalidNextToken for a token this server did not issue."""
-    token = params.get("NextToken")
-    if not token:
-        return None
-    try:
-        return paging.decode(token, *types)
-    except paging.BadToken:
-        raise ServiceError("InvalidNextToken", "The specified token isn't valid.") from None
 
 
 def env(ctx: RequestContext) -> engine.Env:

@@ -9,19 +9,18 @@ from typing import Any
 from incidentd.api.context import RequestContext
 from incidentd.api.registry import handles
 from incidentd.api.ssm.common import (
+    PAGES,
     SERVICE,
     describe,
     invalid_document,
     invalid_version,
     load,
     own_name,
-    page_size,
-    read_token,
     refuse_builtin,
 )
 from incidentd.protocol.errors import ServiceError, validation_error
 from incidentd.runbooks import builtin, document, library
-from incidentd.store import documents, paging
+from incidentd.store import documents
 
 MAX_CONTENT_BYTES = 64 * 1024  # AWS's limit on a document's content
 MAX_VERSIONS = 1000  # AWS's limit on versions per document
@@ -144,7 +143,7 @@ def list_document_versions(ctx: RequestContext, params: dict[str, Any]) -> dict[
     if head is None:
         raise invalid_document(params["Name"])
     versions = library.versions(ctx.conn, ctx.account_id, ctx.region, name)
-    page, token = paging.page_of(versions, lambda entry: [entry[0]], read_token(params, int), page_size(params))
+    page, token = PAGES.page_of(versions, lambda entry: [entry[0]], params, int)
     listed = []
     for number, version in page:
         entry = {

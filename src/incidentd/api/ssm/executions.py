@@ -9,11 +9,11 @@ from typing import Any
 
 from incidentd.api.context import RequestContext
 from incidentd.api.registry import handles
-from incidentd.api.ssm.common import SERVICE, env, page_size, read_token
+from incidentd.api.ssm.common import PAGES, SERVICE, env
 from incidentd.protocol import model
 from incidentd.protocol.errors import ServiceError
 from incidentd.runbooks import engine, launch
-from incidentd.store import automations, idempotency, paging
+from incidentd.store import automations, idempotency
 
 # Members of StartAutomationExecution for rate control, targets and other accounts or regions: not run here.
 _UNSUPPORTED = (
@@ -118,8 +118,7 @@ def describe_automation_step_executions(ctx: RequestContext, params: dict[str, A
     descending = bool(params.get("ReverseOrder"))
     if descending:
         chosen.reverse()
-    position = read_token(params, int)
-    page, token = paging.page_of(chosen, lambda r: [r[0]], position, page_size(params), descending=descending)
+    page, token = PAGES.page_of(chosen, lambda r: [r[0]], params, int, descending=descending)
     result: dict[str, Any] = {"StepExecutions": [public(step) for _, step in page]}
     if token:
         result["NextToken"] = token
@@ -202,8 +201,7 @@ def describe_automation_executions(ctx: RequestContext, params: dict[str, Any]) 
     query, checked = _query(params.get("Filters", []))
     rows = automations.page(ctx.conn, ctx.account_id, ctx.region, query, None, None)
     chosen = [(start, eid, doc) for start, eid, doc in rows if _matches(doc, checked)]
-    position = read_token(params, int, str)
-    page, token = paging.page_of(chosen, lambda r: [r[0], r[1]], position, page_size(params), descending=True)
+    page, token = PAGES.page_of(chosen, lambda r: [r[0], r[1]], params, int, str, descending=True)
     result: dict[str, Any] = {
         "AutomationExecutionMetadataList": [
             {key: doc[key] for key in _METADATA if doc.get(key) is not None} for _, _, doc in page

@@ -7,10 +7,10 @@ from typing import Any
 
 from incidentd.api.context import RequestContext
 from incidentd.api.registry import handles
-from incidentd.api.ssm.common import PLATFORMS, SERVICE, page_size, read_token
+from incidentd.api.ssm.common import PAGES, PLATFORMS, SERVICE
 from incidentd.protocol.errors import ServiceError
 from incidentd.runbooks import builtin
-from incidentd.store import documents, paging
+from incidentd.store import documents
 
 # Owner values: Self and Private are the caller's own (nothing is shared into an account here), Amazon and Public
 # the built-ins, ThirdParty nothing, All everything.
@@ -90,7 +90,7 @@ def list_documents(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
     entries = documents.listing(ctx.conn, ctx.account_id, ctx.region)
     entries.append({**builtin.HEAD, **builtin.VERSION})
     chosen = sorted((e for e in entries if all(test(e) for test in tests)), key=lambda e: e["Name"])
-    page, token = paging.page_of(chosen, lambda e: [e["Name"]], read_token(params, str), page_size(params))
+    page, token = PAGES.page_of(chosen, lambda e: [e["Name"]], params, str)
     result: dict[str, Any] = {"DocumentIdentifiers": [_identifier(entry) for entry in page]}
     if token:
         result["NextToken"] = token

@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from incidentd.clock import Clock
-from incidentd.engine import queue
-from incidentd.store import incidents
+from incidentd.store import incidents, queue
 from incidentd.store.db import Database
 
 

@@ -15,24 +15,17 @@ from incidentd.api.incidents import events
 from incidentd.api.incidents.related_items import add_item
 from incidentd.channels.message import DeliveryError
 from incidentd.channels.pagerduty import PagerDutyClient, SecretError, base_url_for, find_secret, incident_key
-from incidentd.domain import response
+from incidentd.domain import response, retry
 from incidentd.domain.related_items import generated_id
-from incidentd.engine import queue
 from incidentd.engine.jobs import JobContext, LeaseLost, job_kind
 from incidentd.ops import metrics
-from incidentd.store import incidents, related
+from incidentd.store import incidents, queue, related
 from incidentd.store.tables import incidents as incidents_table
 
 log = logging.getLogger("incidentd.pagerduty")
 
-MAX_ATTEMPTS = 12  # 1 s doubling to a 5-minute cap: about 40 minutes of PagerDuty outage before giving up
 START_FAILURE = "PagerDuty Incident Start Failure for Incident"
 RESOLVE_FAILURE = "PagerDuty Incident Resolve Failure for Incident"
-
-
-def backoff_ms(attempt: int) -> int:
-    """The wait before attempt + 1: 1 s, 2 s, 4 s … capped at 5 minutes."""
-    return int(min(300_000, 1000 * 2 ** max(0, attempt - 1)))
 
 
 def auto_resolve(settings: Any) -> bool:
@@ -122,15 +115,15 @@ def _failed(ctx: JobContext, event_type: str, error: Exception, about: dict[str,
     payload = ctx.job.payload
     arn = payload["incidentArn"]
     attempt = int(payload.get("attempt", 1))
-    retry = isinstance(error, DeliveryError) and not error.permanent and attempt < MAX_ATTEMPTS
-    metrics.delivery("pagerduty", metrics.RETRYING if retry else metrics.FAILED)
-    if retry:
+    retrying = isinstance(error, DeliveryError) and not error.permanent and not retry.PAGERDUTY.exhausted(attempt)
+    metrics.delivery("pagerduty", metrics.RETRYING if retrying else metrics.FAILED)
+    if retrying:
         log.warning("incident %s: PagerDuty failed (attempt %s), retrying: %s", arn, attempt, error)
     else:
         log.error("incident %s: PagerDuty failed for good (attempt %s): %s", arn, attempt, error)
     with ctx.transaction() as conn:
-        if retry:
-            ctx.enqueue(ctx.job.kind, dict(payload, attempt=attempt + 1), backoff_ms(attempt), conn=conn)
+        if retrying:
+            ctx.enqueue(ctx.job.kind, dict(payload, attempt=attempt + 1), retry.PAGERDUTY.delay_ms(attempt), conn=conn)
         elif incidents.get(conn, ctx.job.account_id, arn) is not None:
             data = {"secretId": about.get("secretId"), "error": str(error), "attempts": attempt}
             if "pagerDutyIncidentConfiguration" in about:
@@ -139,7 +132,7 @@ def _failed(ctx: JobContext, event_type: str, error: Exception, about: dict[str,
                 data["pagerDutyIncidentId"] = about["id"]
             ctx_ = _request_context(ctx, conn, ctx.current_ms())
             events.write(ctx_, arn, event_type, json.dumps(data, separators=(",", ":")), [{"resource": arn}])
-        if retry:
+        if retrying:
             ctx.finish(conn)
         else:
             # Failed, not done: operators find it among the failed jobs with its error.

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from incidentd.channels import DeliveryError, Message, activation_message
+from incidentd.domain import retry
 from incidentd.engine import escalation
 from incidentd.engine.jobs import JobContext, job_kind
 from incidentd.ops import metrics
@@ -15,9 +16,6 @@ from incidentd.store import engagements as store
 log = logging.getLogger("incidentd.paging")
 
 SEND_ACTIVATION_CODE = "contacts.send_activation_code"
-DEFAULT_RETRY_MINUTES = 1  # RetryIntervalInMinutes absent or 0: a failed page is still tried again
-MAX_DELIVERY_ATTEMPTS = 60  # with the default interval, an hour of provider outage before a page gives up
-MAX_ACTIVATION_ATTEMPTS = 10
 
 
 @job_kind(escalation.ENGAGEMENT_STAGE)
@@ -50,9 +48,10 @@ def deliver(ctx: JobContext) -> None:
             answered = ctx.current_ms()
             store.add_receipt(conn, account, payload["pageArn"], "ERROR", answered, str(error), payload["channelArn"])
             attempt = int(payload["attempt"])
-            retrying = not error.permanent and attempt < MAX_DELIVERY_ATTEMPTS
+            policy = retry.page_delivery(payload.get("retryMinutes"))
+            retrying = not error.permanent and not policy.exhausted(attempt)
             if retrying:
-                delay = int(payload.get("retryMinutes") or DEFAULT_RETRY_MINUTES) * 60_000
+                delay = policy.delay_ms(attempt)
                 ctx.enqueue(escalation.DELIVER, dict(payload, attempt=attempt + 1), delay, conn=conn)
             ctx.finish(conn)
         metrics.delivery(message.channel_type.lower(), metrics.RETRYING if retrying else metrics.FAILED)
@@ -113,8 +112,9 @@ def send_activation_code(ctx: JobContext) -> None:
         attempt = int(payload.get("attempt", 1))
         log.warning("activation code for %s failed (attempt %s): %s", doc["ContactChannelArn"], attempt, error)
         with ctx.transaction() as conn:
-            if not error.permanent and attempt < MAX_ACTIVATION_ATTEMPTS:
-                ctx.enqueue(SEND_ACTIVATION_CODE, dict(payload, attempt=attempt + 1), 60_000, conn=conn)
+            if not error.permanent and not retry.ACTIVATION_CODE.exhausted(attempt):
+                delay = retry.ACTIVATION_CODE.delay_ms(attempt)
+                ctx.enqueue(SEND_ACTIVATION_CODE, dict(payload, attempt=attempt + 1), delay, conn=conn)
             ctx.finish(conn)
 
 

@@ -7,9 +7,9 @@ import logging
 import traceback
 from typing import Any
 
-from incidentd.domain import response
-from incidentd.engine import queue
+from incidentd.domain import response, retry
 from incidentd.engine.jobs import EFFECT_KINDS, JOB_HANDLERS, JobContext, job_kind
+from incidentd.store import queue
 from incidentd.store.db import savepoint
 
 log = logging.getLogger("incidentd.worker")
@@ -46,5 +46,5 @@ def respond(ctx: JobContext) -> None:
             log.error(
                 "job %s (%s): its part %s failed; queued on its own to try again:\n%s", job.id, job.kind, kind, error
             )
-            run_at = ctx.now_ms + queue.backoff_ms(1)
+            run_at = ctx.now_ms + retry.JOBS.delay_ms(1)
             queue.enqueue_retry(ctx.conn, job.account_id, kind, payload, error, run_at, ctx.now_ms)

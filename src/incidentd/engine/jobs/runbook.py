@@ -15,13 +15,12 @@ from incidentd.api.context import RequestContext
 from incidentd.api.incidents import events
 from incidentd.api.incidents.related_items import add_item
 from incidentd.domain import response
-from incidentd.engine import queue
 from incidentd.engine.jobs import JobContext, job_kind
 from incidentd.protocol.errors import ServiceError
 from incidentd.runbooks import builtin, engine, launch, library, sandbox, selectors
 from incidentd.runbooks.actions import FAILED, SUCCESS, Outcome
 from incidentd.runbooks.actions import script as script_action
-from incidentd.store import automations, incidents
+from incidentd.store import automations, incidents, queue
 from incidentd.store.db import savepoint
 from incidentd.store.tables import jobs
 

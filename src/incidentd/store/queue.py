@@ -68,11 +68,6 @@ def _row(
     }
 
 
-def backoff_ms(attempts: int) -> int:
-    """How long after a failed attempt a job runs again: exponential from 1 s, capped at 5 minutes."""
-    return int(min(300_000, 1000 * 2 ** max(0, attempts - 1)))
-
-
 _KIND = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
 
