@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import ipaddress
 import logging
-import os
 import signal
 import socket
 import sys
 from typing import Any
 
 from incidentd import channels, config
-from incidentd.clock import SystemClock
+from incidentd.clock import Clock, SystemClock
+from incidentd.config.logs import FORMATS, LEVELS
 from incidentd.engine.worker import Worker
-from incidentd.notify import settings as notify_settings
 from incidentd.ops import logs, metrics, shared_counters
+from incidentd.protocol.sigv4 import Credential
 from incidentd.store import migrate
 from incidentd.store.db import Database
 
@@ -33,7 +34,7 @@ def _is_loopback(host: str) -> bool:
 def _settings(args: argparse.Namespace) -> config.Settings:
     settings = config.load(args.config)
     if args.database:
-        settings.database_url = args.database
+        settings = dataclasses.replace(settings, database_url=args.database)
     return settings
 
 
@@ -63,7 +64,7 @@ def serve(args: argparse.Namespace) -> int:
     where = f"http://{args.host}:{args.port} (database {db.url.split('@')[-1]})"
     if args.processes > 1:
         if not args.no_worker:
-            _delivery_services(settings)  # a bad [[sns_topics]] stops the command here, not in every child
+            channels.transports_from_settings(settings.delivery)  # a bad transport stops the command here
         db.dispose()  # nothing opened before the fork may be used after it
         log.info("incidentd serving on %s from %d processes", where, args.processes)
         # On SQLite one worker is enough (the database has one writer), and workers in every process would
@@ -90,9 +91,9 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _credentials(settings: config.Settings, host: str) -> dict[str, Any] | None:
+def _credentials(settings: config.Settings, host: str) -> dict[str, Credential] | None:
     """The access keys to accept, or None when the server must not start without configured ones."""
-    credentials: dict[str, Any] = dict(settings.credentials)
+    credentials: dict[str, Credential] = dict(settings.credentials)
     if not credentials:
         if not _is_loopback(host):
             log.error(
@@ -109,41 +110,42 @@ def _credentials(settings: config.Settings, host: str) -> dict[str, Any] | None:
 
 
 def _application(
-    args: argparse.Namespace, settings: config.Settings, credentials: dict[str, Any], db: Database, worker: bool = True
+    args: argparse.Namespace,
+    settings: config.Settings,
+    credentials: dict[str, Credential],
+    db: Database,
+    worker: bool = True,
 ) -> Any:
-    """The ASGI application of one serving process, with its embedded worker started unless --no-worker."""
+    """The composition root of one serving process: invoke, the dispatcher, its endpoints, its embedded worker."""
+    from incidentd.api.invoke import Invoker
     from incidentd.server.asgi import Application
     from incidentd.server.dispatch import Dispatcher
-    from incidentd.server.http_routes import plain_routes
+    from incidentd.server.endpoints import plain_routes
 
     clock = SystemClock()
+    invoker = Invoker(db, clock, settings)
     wake = lambda: None  # noqa: E731
     if worker and not args.no_worker:
-        engine = _worker(db, clock, settings)
+        engine = _worker(db, clock, settings, invoker)
         engine.start_thread()
         wake = engine.wake.set
-    dispatcher = Dispatcher(settings, db, clock, credentials, on_write=wake)
-    application = Application(dispatcher, routes=plain_routes(dispatcher))  # reads the config's sections first
+    dispatcher = Dispatcher(invoker, credentials, on_write=wake)
+    application = Application(dispatcher, routes=plain_routes(dispatcher))
     # The service models and everything loaded so far live as long as the process: keep the cyclic garbage
     # collector from walking them again and again under load.
     gc.freeze()
     return application
 
 
-def _delivery_services(settings: config.Settings) -> dict[str, Any]:
-    """The page transports and notification settings the config describes (read, and so checked)."""
-    transports = channels.transports_from_settings(os.environ, settings.raw)
-    # Read, and so checked, at start: a bad [[sns_topics]] stops the process here, not at the first incident.
-    notify = notify_settings.load(settings, os.environ)
-    return {"transports": transports, "notify": notify}
+def _worker(db: Database, clock: Clock, settings: config.Settings, invoker: Any = None) -> Worker:
+    """A worker with the delivery transports the settings configure, calling operations through invoke."""
+    from incidentd.api.invoke import Invoker
 
-
-def _worker(db: Database, clock: SystemClock, settings: config.Settings) -> Worker:
-    """A worker with the delivery transports the settings configure."""
-    services = _delivery_services(settings)
-    for channel_type, transport in services["transports"].items():
+    transports = channels.transports_from_settings(settings.delivery)
+    for channel_type, transport in transports.items():
         log.info("%s pages go through %s", channel_type, transport.describe())
-    return Worker(db, clock, settings, services=services)
+    invoker = invoker if invoker is not None else Invoker(db, clock, settings)
+    return Worker(db, clock, settings, transports, invoker.invoke)
 
 
 def worker(args: argparse.Namespace) -> int:
@@ -193,7 +195,7 @@ def check_paging_command(args: argparse.Namespace) -> int:
         log.error("can't check paging: %s (incidentd migrate brings the schema up to date)", problem)
         db.dispose()
         return 2
-    transports = channels.transports_from_settings(os.environ, settings.raw)
+    transports = channels.transports_from_settings(settings.delivery)
     with db.read() as conn:
         findings = paging_check.check(conn, transports)
     db.dispose()
@@ -225,8 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(func=func)
         sub.add_argument("--database", help="sqlite:///path or postgresql://… (default: ./data/incidentd.db)")
         sub.add_argument("--config", help="TOML config file (or INCIDENTD_CONFIG)")
-        sub.add_argument("--log-format", choices=logs.FORMATS, help="text or json lines (default: text)")
-        sub.add_argument("--log-level", choices=logs.LEVELS, help="the lowest level logged (default: info)")
+        sub.add_argument("--log-format", choices=FORMATS, help="text or json lines (default: text)")
+        sub.add_argument("--log-level", choices=LEVELS, help="the lowest level logged (default: info)")
         sub.add_argument(
             "--access-log",
             action=argparse.BooleanOptionalAction,
@@ -254,11 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _set_up_logging(args: argparse.Namespace) -> None:
     """Log as --log-format, INCIDENTD_LOG_FORMAT or the config file's [logging] section say."""
     try:
-        section = config.load(args.config).raw.get("logging", {})
+        chosen = config.load(args.config).logging
     except config.ConfigError:
-        section = {}  # the command reports the broken file, once logging is set up
-    chosen = logs.LogSettings.resolve(section, os.environ, args.log_format, args.log_level, args.access_log)
-    logs.configure(chosen)
+        # The command reports the broken file once logging is set up: the flags and defaults do meanwhile.
+        chosen = config.LogSettings()
+    logs.configure(chosen.overridden(args.log_format, args.log_level, args.access_log))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -266,13 +268,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         _set_up_logging(args)
-    except logs.LogSettingsError as exc:
-        logs.configure(logs.LogSettings())
+    except config.ConfigError as exc:
+        logs.configure(config.LogSettings())
         log.error("%s", exc)
         return 2
     try:
         return int(args.func(args))
-    except (config.ConfigError, channels.ChannelConfigError) as exc:
+    except config.ConfigError as exc:
         log.error("%s", exc)
         return 2
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from channel_support import Receiver, make_message
 
+from incidentd import channels
 from incidentd.channels import (
-    ChannelConfigError,
     DeliveryError,
     MemoryTransport,
     SmtpTransport,
@@ -17,8 +17,9 @@ from incidentd.channels import (
     TwilioTransport,
     UnconfiguredTransport,
     WebhookTransport,
-    transports_from_settings,
 )
+from incidentd.config import ConfigError
+from incidentd.config.delivery import DeliverySettings
 
 TWILIO_ENV = {
     "INCIDENTD_TWILIO_ACCOUNT_SID": "ACenv",
@@ -26,6 +27,11 @@ TWILIO_ENV = {
     "INCIDENTD_TWILIO_FROM": "+15005550006",
 }
 WEBHOOK_CONFIG = {"sms_webhook": {"url": "https://hooks.example.com/sms", "secret": "file-secret"}}
+
+
+def transports_from_settings(env: dict[str, str], raw: dict[str, Any]) -> Transports:
+    """The transports of a config file's parsed text with these environment variables over it."""
+    return channels.transports_from_settings(DeliverySettings.read(raw, env))
 
 
 def test_nothing_configured_leaves_every_type_waiting() -> None:
@@ -106,7 +112,7 @@ def test_configured_twilio_delivers_to_its_base_url(receiver: Receiver) -> None:
     ],
 )
 def test_half_a_configuration_is_an_error(env: dict[str, str], raw: dict[str, Any], missing: str) -> None:
-    with pytest.raises(ChannelConfigError, match=missing):
+    with pytest.raises(ConfigError, match=missing):
         transports_from_settings(env, raw)
 
 
@@ -119,7 +125,7 @@ def test_half_a_configuration_is_an_error(env: dict[str, str], raw: dict[str, An
     ],
 )
 def test_unusable_values_are_errors(env: dict[str, str], raw: dict[str, Any]) -> None:
-    with pytest.raises(ChannelConfigError):
+    with pytest.raises(ConfigError):
         transports_from_settings(env, raw)
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from incidentd.api import registry, runner
-from incidentd.api.context import RequestContext
+from incidentd.api.invoke import Invoker
+from incidentd.auth.principals import Principal
 from incidentd.channels import MemoryTransport, Transports
 from incidentd.clock import FakeClock
+from incidentd.config import Settings
 from incidentd.engine.worker import Worker
 from incidentd.protocol import model
 from incidentd.protocol.errors import ServiceError
-from incidentd.protocol.validate import check_input
 from incidentd.store.db import Database
 
 START_MS = 1_800_000_000_000  # 2027-01-15T08:00:00Z, a Friday
@@ -29,30 +29,18 @@ class Harness:
         self.email = MemoryTransport("email")
         self.sms = MemoryTransport("sms")
         self.voice = MemoryTransport("voice")
+        self.invoker = Invoker(db, self.clock, Settings(region=region))
+        self.principal = Principal.user(account_id, "test")
         self.worker = self.new_worker()
 
     def new_worker(self) -> Worker:
         """A worker as a freshly started process would have: nothing in memory but the database."""
         transports = Transports({"EMAIL": self.email, "SMS": self.sms, "VOICE": self.voice})
-        return Worker(self.db, self.clock, services={"transports": transports})
+        return Worker(self.db, self.clock, self.invoker.settings, transports, self.invoker.invoke)
 
     def call(self, name: str, /, service: str = model.CONTACTS, **params: Any) -> dict[str, Any]:
-        """Run one operation as the account would through the API (validated, in one transaction)."""
-        op_model = model.operation(service, name)
-        cleaned, failures = check_input(op_model.input_shape, params)
-        assert not failures, failures
-        operation = registry.load_all()[(service, name)]
-        with self.db.write() as conn:
-            ctx = RequestContext(
-                self.account_id,
-                f"arn:aws:iam::{self.account_id}:user/test",
-                self.region,
-                "request",
-                self.clock.now_ms(),
-                self.db,
-                conn,
-            )
-            return runner.run(operation, op_model, ctx, cleaned)
+        """Run one operation as the account would through the API: invoke, validated, in one transaction."""
+        return self.invoker.invoke(service, name, params, self.principal, region=self.region)
 
     def refused(self, name: str, /, **params: Any) -> ServiceError:
         """The error an operation raises."""

@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from incidentd.ingest.auth import IngestToken, TokenConfigError, authenticate, presented_token, tokens_from_config
+from incidentd.config import ConfigError
+from incidentd.config.sections import IngestSettings, IngestToken
+from incidentd.ingest.auth import authenticate, presented_token
 from incidentd.ingest.common import MAX_RAW_DATA, Refused, epoch, full_title, raw_data
 from incidentd.ingest.sns import SnsVerifier, check_fresh, string_to_sign
 
@@ -34,8 +36,8 @@ def test_a_token_is_presented_as_bearer_or_basic_password() -> None:
     ],
 )
 def test_unusable_token_entries_are_refused(entries: object) -> None:
-    with pytest.raises(TokenConfigError):
-        tokens_from_config({"ingest_tokens": entries})
+    with pytest.raises(ConfigError):
+        IngestSettings.read({"ingest_tokens": entries})
 
 
 def test_times_and_titles() -> None:

@@ -10,14 +10,13 @@ from typing import Any
 import pytest
 from receivers import Recorder
 
-from incidentd.api import registry, runner
-from incidentd.api.context import RequestContext
+from incidentd import config
+from incidentd.api.invoke import Invoker
+from incidentd.auth.principals import Principal
 from incidentd.clock import FakeClock
-from incidentd.config import Settings
 from incidentd.engine.jobs.notify import DELIVER
 from incidentd.engine.worker import Worker
 from incidentd.protocol import model
-from incidentd.protocol.validate import check_input
 from incidentd.store import queue
 from incidentd.store.db import Database
 
@@ -57,18 +56,13 @@ timeout_seconds = 5
 arn = "{self.topic}"
 subscribers = [{subscribers}]
 """
-        return Worker(self.db, self.clock, Settings(raw=tomllib.loads(text)), services={})
+        return Worker(self.db, self.clock, config.from_toml(tomllib.loads(text)))
 
     def call(self, name: str, /, **params: Any) -> dict[str, Any]:
-        """Run one ssm-incidents operation as the account, in one transaction."""
-        op_model = model.operation(model.INCIDENTS, name)
-        cleaned, failures = check_input(op_model.input_shape, params)
-        assert not failures, failures
-        operation = registry.load_all()[(model.INCIDENTS, name)]
-        caller = f"arn:aws:iam::{self.account}:user/test"
-        with self.db.write() as conn:
-            ctx = RequestContext(self.account, caller, "us-east-1", "r", self.clock.now_ms(), self.db, conn)
-            return runner.run(operation, op_model, ctx, cleaned)
+        """Run one ssm-incidents operation as the account, through invoke, in one transaction."""
+        invoker = Invoker(self.db, self.clock, self.worker.runtime.settings)
+        principal = Principal.user(self.account, "test")
+        return invoker.invoke(model.INCIDENTS, name, params, principal, region="us-east-1")
 
     def start(self) -> str:
         """Onboard, make a plan with the chat topic and start an incident; its ARN."""

@@ -6,13 +6,13 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from incidentd.config import Settings
+from incidentd import config
+from incidentd.config import ConfigError
+from incidentd.config.notifications import NotifySettings, Subscriber, link_key
 from incidentd.notify import links, page
-from incidentd.notify.settings import NotifyConfigError, NotifySettings, Subscriber, link_key, load
 from incidentd.protocol.sigv4 import Credential
 
 TOPIC = "arn:aws:sns:us-east-1:111122223333:incident-chat"
@@ -33,13 +33,13 @@ subscribers = [
 """
 
 
-def settings_of(text: str, **kwargs: Any) -> Settings:
-    """Settings as config.load makes them from a file with this text."""
-    return Settings(raw=tomllib.loads(text), **kwargs)
+def load(text: str, env: dict[str, str] | None = None) -> NotifySettings:
+    """The notification settings config.load makes from a file with this text and this environment."""
+    return config.from_toml(tomllib.loads(text), env or {}).notifications
 
 
 def test_a_good_section_is_read() -> None:
-    found = load(settings_of(GOOD), {})
+    found = load(GOOD)
     assert [s.protocol for s in found.subscribers(TOPIC)] == ["slack", "msteams", "mattermost", "https", "email"]
     assert found.subscribers("arn:aws:sns:us-east-1:111122223333:other") == ()
     assert found.public_url == "https://incidents.example.com"
@@ -52,7 +52,7 @@ def test_a_good_section_is_read() -> None:
 
 def test_the_environment_wins() -> None:
     env = {"INCIDENTD_PUBLIC_URL": "http://10.0.0.5:4570", "INCIDENTD_LINK_SECRET": "from-env"}
-    found = load(settings_of(GOOD), env)
+    found = load(GOOD, env)
     assert found.public_url == "http://10.0.0.5:4570" and found.link_key == b"from-env"
 
 
@@ -79,8 +79,8 @@ def test_the_environment_wins() -> None:
     ],
 )
 def test_a_bad_section_is_refused_with_a_clear_message(text: str, complaint: str) -> None:
-    with pytest.raises(NotifyConfigError) as caught:
-        load(settings_of(text), {})
+    with pytest.raises(ConfigError) as caught:
+        load(text)
     assert complaint in str(caught.value)
 
 
@@ -118,7 +118,7 @@ def test_a_link_verifies_only_with_its_own_signature_and_arn() -> None:
 
 def test_an_incident_url_template_points_links_at_the_teams_own_tool() -> None:
     text = '[notifications]\nincident_url = "https://tool.example.com/{region}/{account}/{plan}/{id}?arn={arn}"\n'
-    settings = load(settings_of(text, region="eu-west-1"), {})
+    settings = load(text, {"INCIDENTD_REGION": "eu-west-1"})
     arn = "arn:aws:ssm-incidents::111122223333:incident-record/db-plan/abc-123"
     assert links.link(settings, arn) == (
         "https://tool.example.com/eu-west-1/111122223333/db-plan/abc-123"

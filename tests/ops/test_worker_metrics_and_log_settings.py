@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from incidentd.ops.logs import LogSettings, LogSettingsError
+from incidentd.config import ConfigError, LogSettings
 from support import free_port, wait_for_port
 
 
@@ -34,20 +34,19 @@ def test_a_worker_serves_its_metrics_on_its_own_port(own_database: str, tmp_path
 
 
 def test_the_command_line_beats_the_environment_which_beats_the_config_file() -> None:
-    section = {"format": "json", "level": "debug", "access": True}
-    assert LogSettings.resolve(section, {}) == LogSettings("json", "debug", True)
+    raw = {"logging": {"format": "json", "level": "debug", "access": True}}
+    assert LogSettings.read(raw, {}) == LogSettings("json", "debug", True)
     environ = {"INCIDENTD_LOG_FORMAT": "text", "INCIDENTD_ACCESS_LOG": "false"}
-    assert LogSettings.resolve(section, environ) == LogSettings("text", "debug", False)
-    assert LogSettings.resolve(section, environ, format="json", level="warning") == LogSettings(
-        "json", "warning", False
-    )
-    assert LogSettings.resolve({}, {}) == LogSettings("text", "info", False)
+    assert LogSettings.read(raw, environ) == LogSettings("text", "debug", False)
+    flags = LogSettings.read(raw, environ).overridden(format="json", level="warning", access=None)
+    assert flags == LogSettings("json", "warning", False)
+    assert LogSettings.read({}, {}) == LogSettings("text", "info", False)
 
 
 @pytest.mark.parametrize("environ", [{"INCIDENTD_LOG_FORMAT": "xml"}, {"INCIDENTD_ACCESS_LOG": "maybe"}])
 def test_a_bad_logging_setting_stops_the_command_with_status_2(environ: dict[str, str], tmp_path: Path) -> None:
-    with pytest.raises(LogSettingsError):
-        LogSettings.resolve({}, environ)
+    with pytest.raises(ConfigError):
+        LogSettings.read({}, environ)
     database = f"sqlite:///{tmp_path / 'x.db'}"
     done = subprocess.run(
         [sys.executable, "-m", "incidentd.cli", "migrate", "--database", database],

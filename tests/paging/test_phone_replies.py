@@ -12,7 +12,7 @@ import pytest
 from paging_support import PAGING_CONFIG, onboard
 from test_sms_and_voice_paging import PUBLIC, SECURE, only_page, person_with_phone, phone_of, receipts_of
 
-from incidentd.channels.twilio_replies import signature
+from incidentd.inbound.twilio import signature
 from support import Account, Server, wait_until
 from twilio_standin import FROM, TwilioStandIn
 

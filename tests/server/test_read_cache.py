@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import sqlite3
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.config import Config
 
 from incidentd import config
+from incidentd.api.invoke import Invoker
 from incidentd.clock import SystemClock
 from incidentd.protocol.sigv4 import Credential
 from incidentd.protocol.wire import WireRequest, WireResponse
@@ -23,6 +25,12 @@ from incidentd.server.read_cache import ReadCache
 from incidentd.store import migrate
 from incidentd.store.db import Database
 from support import Account, Server
+
+
+def dispatcher(settings: config.Settings, db: Database, credentials: dict[str, Credential] | None = None) -> Dispatcher:
+    """A dispatcher over the database with these settings, as `incidentd serve` composes one."""
+    return Dispatcher(Invoker(db, SystemClock(), settings), credentials or {})
+
 
 KEY_A = ("111122223333", "us-east-1", "GET", b"/getResponsePlan", b"arn=a", "", b"")
 KEY_B = ("111122223333", "us-east-1", "GET", b"/getResponsePlan", b"arn=b", "", b"")
@@ -126,17 +134,17 @@ def test_without_a_readable_database_nothing_is_kept(tmp_path: Path) -> None:
 def test_the_room_is_a_setting_and_0_turns_the_cache_off(tmp_path: Path) -> None:
     file = tmp_path / "incidentd.toml"
     file.write_text("[server]\nread_cache_mib = 2\n")
-    assert config.load(str(file), environ={}).read_cache_mib == 2
-    assert config.load(str(file), environ={"INCIDENTD_READ_CACHE_MIB": "0"}).read_cache_mib == 0
-    assert config.load(None, environ={}).read_cache_mib == 8
+    assert config.load(str(file), environ={}).server.read_cache_mib == 2
+    assert config.load(str(file), environ={"INCIDENTD_READ_CACHE_MIB": "0"}).server.read_cache_mib == 0
+    assert config.load(None, environ={}).server.read_cache_mib == 8
     for bad in ("-1", "nan", "inf", "lots"):
         with pytest.raises(config.ConfigError, match="read_cache_mib"):
             config.load(None, environ={"INCIDENTD_READ_CACHE_MIB": bad})
     db = Database(f"sqlite:///{tmp_path / 'off.db'}")
     try:
         off = config.load(None, environ={"INCIDENTD_READ_CACHE_MIB": "0"})
-        assert Dispatcher(off, db, SystemClock(), {}).read_cache is None
-        assert Dispatcher(config.load(None, environ={}), db, SystemClock(), {}).read_cache is not None
+        assert dispatcher(off, db).read_cache is None
+        assert dispatcher(config.load(None, environ={}), db).read_cache is not None
     finally:
         db.dispose()
 
@@ -153,21 +161,18 @@ class _Counted:
     def __init__(self, database_url: str) -> None:
         self.db = Database(database_url)
         migrate.upgrade(self.db)
-        self.dispatcher = Dispatcher(
-            config.load(None, environ={}), self.db, SystemClock(), {c.access_key_id: c for c in (ACCOUNT, OTHER)}
-        )
+        credentials = {c.access_key_id: c for c in (ACCOUNT, OTHER)}
+        self.dispatcher = dispatcher(config.load(None, environ={}), self.db, credentials)
         self.handler_runs = 0
         key = ("ssm-incidents", "GetResponsePlan")
-        operation = self.dispatcher.operations[key]
+        invoker = self.dispatcher.invoker
+        operation = invoker.operations[key]
 
         def counted(ctx: Any, params: dict[str, Any]) -> Any:
             self.handler_runs += 1
             return operation.handler(ctx, params)
 
-        self.dispatcher.operations = {
-            **self.dispatcher.operations,
-            key: dataclasses.replace(operation, handler=counted),
-        }
+        invoker.operations = {**invoker.operations, key: dataclasses.replace(operation, handler=counted)}
 
     def client(self, credential: Credential = ACCOUNT) -> Any:
         """An unmodified boto3 client answered by the dispatcher, as the ASGI application would answer it."""
@@ -197,8 +202,7 @@ class _Counted:
             headers,
             body if isinstance(body, bytes) else body.encode(),
         )
-        call = self.dispatcher.prepare(wire)
-        response = call if isinstance(call, WireResponse) else self.dispatcher.run(call)
+        response = asyncio.run(self.dispatcher.answer(wire))
         return AWSResponse(request.url, response.status, dict(response.headers), _Raw(response.body))
 
 
@@ -255,7 +259,7 @@ def test_a_kept_answer_goes_to_its_own_account_only(tmp_path: Path) -> None:
 def test_the_cache_is_off_on_postgresql() -> None:
     db = Database("postgresql://postgres@127.0.0.1:5432/test")  # connects lazily: nothing is contacted here
     try:
-        assert Dispatcher(config.load(None, environ={}), db, SystemClock(), {}).read_cache is None
+        assert dispatcher(config.load(None, environ={}), db).read_cache is None
     finally:
         db.dispose()
 

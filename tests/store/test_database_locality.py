@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from types import SimpleNamespace
-
 import botocore.session
 import pytest
 
@@ -55,19 +51,16 @@ def test_where_a_read_runs(database_url: str, service: str, operation: str, page
     # SQLite: every read on the event loop. PostgreSQL on this machine: look-ups on the loop, where a round trip
     # costs less than a thread hop; listings on the pool, where a slow page does not hold up every other request.
     from incidentd import config
+    from incidentd.api.invoke import Invoker
     from incidentd.clock import SystemClock
-    from incidentd.server.asgi import Application
     from incidentd.server.dispatch import Dispatcher
 
     db = Database(database_url)
-    application = Application(Dispatcher(config.load(None), db, SystemClock(), {}))
-    op_model = botocore.session.get_session().get_service_model(service).operation_model(operation)
-    call = SimpleNamespace(operation=SimpleNamespace(name=operation, writes=False), op_model=op_model)
-    application.dispatcher.prepare = lambda request: call  # type: ignore[method-assign]
-    application.dispatcher.run = lambda _call: threading.current_thread().name  # type: ignore[method-assign, assignment]
     try:
-        ran_on = asyncio.run(application._answer(SimpleNamespace(method="POST", raw_path=b"/")))  # type: ignore[arg-type]
+        dispatcher = Dispatcher(Invoker(db, SystemClock(), config.load(None)), {})
+        op_model = botocore.session.get_session().get_service_model(service).operation_model(operation)
+        on_the_loop = dispatcher.runs_on_the_loop(False, op_model)
+        assert not dispatcher.runs_on_the_loop(True, op_model)  # a write never runs on the loop
     finally:
         db.dispose()
-    on_the_loop = db.dialect == "sqlite" or not pages
-    assert ran_on.startswith("MainThread" if on_the_loop else "incidentd-request"), ran_on
+    assert on_the_loop == (db.dialect == "sqlite" or not pages)

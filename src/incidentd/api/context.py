@@ -1,30 +1,55 @@
-"""What a handler knows about the request it serves."""
+"""What a handler knows about the call it serves."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
+from incidentd.auth.principals import Principal
+from incidentd.config import Settings
 from incidentd.store.db import Database
+from incidentd.store.unit import Unit
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestContext:
-    """The caller, the clock reading and the open transaction of one request."""
+    """The unit of work an operation runs in, who calls it, the region it was called in, and the settings."""
 
-    account_id: str
-    caller_arn: str
+    unit: Unit
+    principal: Principal
     region: str
     request_id: str
-    now_ms: int
-    db: Database
-    conn: Connection
-    settings: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    settings: Settings
+
+    # Shorthands for what nearly every handler reads.
+
+    @property
+    def conn(self) -> Connection:
+        """The open transaction."""
+        return self.unit.conn
+
+    @property
+    def db(self) -> Database:
+        """The database the transaction belongs to."""
+        return self.unit.db
+
+    @property
+    def account_id(self) -> str:
+        """The account whose resources the operation reads and changes."""
+        return self.unit.account_id
+
+    @property
+    def now_ms(self) -> int:
+        """The call's time in epoch milliseconds."""
+        return self.unit.now_ms
 
     @property
     def now(self) -> float:
-        """The request's time in epoch seconds, as the wire carries timestamps."""
-        return self.now_ms / 1000
+        """The call's time in epoch seconds, as the wire carries timestamps."""
+        return self.unit.now
+
+    @property
+    def caller_arn(self) -> str:
+        """The caller's ARN, as createdBy and lastModifiedBy show it."""
+        return self.principal.arn

@@ -10,6 +10,7 @@ import urllib.request
 from typing import Any
 
 from incidentd.channels.message import DeliveryError
+from incidentd.config.values import safe_url
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -40,15 +41,6 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tupl
         raise DeliveryError(f"can't reach {safe_url(url)}: {text}") from None
 
 
-def check_url(url: str) -> str:
-    """The URL if it is http(s) with a host and a valid port; ValueError otherwise."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{safe_url(url)!r} is not an http(s)://host[:port] URL")
-    parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
-    return url
-
-
 def status_is_permanent(status: int) -> bool:
     """Whether a non-2xx status means retrying can't help: 429 and 5xx are worth another try."""
     return status != 429 and status < 500
@@ -75,16 +67,3 @@ def json_object(body: bytes) -> dict[str, Any]:
     except ValueError:
         return {}
     return parsed if isinstance(parsed, dict) else {}
-
-
-def safe_url(url: str) -> str:
-    """A URL without user info or query, which may hold secrets, for messages and logs."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:  # a malformed port: describe the URL without it
-        port = ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from incidentd.channels._http import check_url, describe_error, json_object, safe_url, status_is_permanent
+from incidentd.channels._http import describe_error, json_object, status_is_permanent
 from incidentd.channels.message import DeliveryError
+from incidentd.config.values import safe_url
 from incidentd.domain import arns
 
 # PagerDuty serves each service region from its own API host (support.pagerduty.com "Service Regions").
@@ -35,11 +36,8 @@ class SecretError(ValueError):
     """A secret id the config does not hold, or holds in a form that can't be used."""
 
 
-def find_secret(raw_config: Mapping[str, Any], secret_id: str, account_id: str) -> PagerDutySecret:
+def find_secret(table: Mapping[str, Any], secret_id: str, account_id: str) -> PagerDutySecret:
     """The `[secrets]` entry for a secret id (a name or an ARN), as the given account may use it."""
-    table = raw_config.get("secrets", {})
-    if not isinstance(table, Mapping):
-        raise SecretError("[secrets] in the config file must be a table")
     key = _matching_key(table, secret_id)
     if key is None:
         raise SecretError(f"the config's [secrets] table has no secret {secret_id!r}")
@@ -86,11 +84,9 @@ def _secret_name(secret_id: str) -> str:
     return stem if dash and len(suffix) == 6 else name
 
 
-def base_url_for(raw_config: Mapping[str, Any], secret: PagerDutySecret) -> str:
+def base_url_for(configured: str | None, secret: PagerDutySecret) -> str:
     """`[pagerduty] base_url` when set (a stand-in, a proxy), else the API host of the secret's region."""
-    section = raw_config.get("pagerduty", {})
-    configured = section.get("base_url") if isinstance(section, Mapping) else None
-    return check_url(str(configured)).rstrip("/") if configured else REGION_BASE_URLS[secret.region]
+    return configured or REGION_BASE_URLS[secret.region]
 
 
 def incident_key(incident_arn: str) -> str:

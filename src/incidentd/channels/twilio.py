@@ -8,9 +8,10 @@ from xml.sax.saxutils import escape
 
 from incidentd.channels import _http
 from incidentd.channels.message import DeliveryError, Message
+from incidentd.config.delivery import DEFAULT_TWILIO_BASE_URL
+from incidentd.config.values import http_url, safe_url
 
-DEFAULT_BASE_URL = "https://api.twilio.com"
-VOICE_PATH = "/twilio/voice"  # where Twilio reports the key a callee pressed (channels.twilio_replies)
+VOICE_PATH = "/twilio/voice"  # where Twilio reports the key a callee pressed (inbound/twilio.py)
 SMS_LIMIT = 1600  # Twilio rejects a Body longer than this (error 21617)
 SAY_LIMIT = 3000  # TwiML passed inline may be 4000 characters; leave room for the markup and the code
 
@@ -23,13 +24,13 @@ class TwilioTransport:
         account_sid: str,
         auth_token: str,
         from_number: str,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str = DEFAULT_TWILIO_BASE_URL,
         timeout: float = 10.0,
         public_url: str | None = None,
     ) -> None:
-        _http.check_url(base_url)
+        http_url(base_url)
         if public_url is not None:
-            _http.check_url(public_url)
+            http_url(public_url)
         self.account_sid = account_sid
         self.from_number = from_number
         self.base_url = base_url.rstrip("/")
@@ -41,7 +42,7 @@ class TwilioTransport:
 
     def describe(self) -> str:
         """Where and as whom this sends, without the auth token."""
-        return f"twilio {_http.safe_url(self.base_url)} account {self.account_sid} from {self.from_number}"
+        return f"twilio {safe_url(self.base_url)} account {self.account_sid} from {self.from_number}"
 
     def send(self, message: Message) -> str:
         """Send the SMS or place the call; Twilio's sid."""

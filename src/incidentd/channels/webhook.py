@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from incidentd.channels import _http
 from incidentd.channels.message import Message
+from incidentd.config.values import http_url, safe_url
 
 SIGNATURE_PREFIX = "sha256="
 
@@ -40,7 +41,7 @@ class WebhookTransport:
     """POSTs each message as signed JSON; the receiver delivers it (an SMS gateway, a phone bridge, a test)."""
 
     def __init__(self, url: str, secret: str, timeout: float = 10.0, clock: Callable[[], float] = time.time) -> None:
-        _http.check_url(url)
+        http_url(url)
         if not secret:
             raise ValueError("a webhook needs a secret to sign its requests")
         self.url = url
@@ -50,7 +51,7 @@ class WebhookTransport:
 
     def describe(self) -> str:
         """Where this posts, without user info, query or secret."""
-        return f"webhook {_http.safe_url(self.url)} (signed)"
+        return f"webhook {safe_url(self.url)} (signed)"
 
     def send(self, message: Message) -> str:
         """POST the message; the receiver's `id` if it answers with one, else the request's own id."""

@@ -9,19 +9,20 @@ import threading
 import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from incidentd.channels import Transports
 from incidentd.clock import Clock
+from incidentd.config import Settings
 from incidentd.domain import retry
-from incidentd.engine.jobs import EFFECT_KINDS, JOB_HANDLERS, JobContext, LeaseLost, load_all
+from incidentd.engine.jobs import EFFECT_KINDS, JOB_HANDLERS, JobContext, JobHandler, LeaseLost, Runtime, load_all
+from incidentd.services.operations import Invoke
 from incidentd.store import queue
 from incidentd.store.db import Database
 
 log = logging.getLogger("incidentd.worker")
 
-LEASE_MS = 60_000
 BATCH = 32
 # On PostgreSQL several workers usually share the queue and each job commits on its own, so a large claim buys
 # nothing and lets the first worker to poll take a whole burst while the others idle.
@@ -40,18 +41,18 @@ class Worker:
         self,
         db: Database,
         clock: Clock,
-        settings: Any = None,
-        poll_seconds: float | None = None,
-        services: dict[str, Any] | None = None,
+        settings: Settings | None = None,
+        transports: Transports | None = None,
+        invoke: Invoke | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
-        self.settings = settings
-        self.services = services if services is not None else {}
-        # Settings carry the [worker] section; a worker built without them (tests) takes the defaults.
-        self.poll_seconds = poll_seconds if poll_seconds is not None else getattr(settings, "poll_seconds", 0.5)
-        self.lease_ms = int(1000 * getattr(settings, "lease_seconds", LEASE_MS / 1000))
-        self.keep_done_ms = int(86_400_000 * getattr(settings, "keep_done_jobs_days", 7.0))
+        settings = settings if settings is not None else Settings()
+        # No transports: every channel type's pages wait for one (channels.UnconfiguredTransport).
+        self.runtime = Runtime(db, clock, settings, transports if transports is not None else Transports(), invoke)
+        self.poll_seconds = settings.worker.poll_seconds
+        self.lease_ms = settings.worker.lease_ms
+        self.keep_done_ms = int(86_400_000 * settings.worker.keep_done_jobs_days)
         self._pruned_at_ms: int | None = None
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.handlers = load_all()
@@ -173,7 +174,7 @@ class Worker:
 
     def _run_in(self, conn: Connection, job: queue.Job) -> None:
         """Run a job that is not an effect in the given transaction and mark it done there."""
-        ctx = JobContext(self.db, conn, job, self.clock.now_ms(), self.settings, self.services)
+        ctx = JobContext(self.runtime, conn, job, self.clock.now_ms())
         JOB_HANDLERS[job.kind](ctx)
         ctx.finish(conn)
 
@@ -186,8 +187,8 @@ class Worker:
         else:
             queue.retry(conn, job, error, now + retry.JOBS.delay_ms(job.attempts))
 
-    def _run_effect(self, handler: Any, job: queue.Job) -> None:
-        ctx = JobContext(self.db, None, job, self.clock.now_ms(), self.settings, self.services, self.clock)
+    def _run_effect(self, handler: JobHandler, job: queue.Job) -> None:
+        ctx = JobContext(self.runtime, None, job, self.clock.now_ms())
         handler(ctx)
         if not ctx.finished:
             with self.db.write() as conn:

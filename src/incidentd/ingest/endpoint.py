@@ -6,22 +6,18 @@ import json
 import logging
 import urllib.parse
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from incidentd.clock import Clock
-from incidentd.config import ConfigError, Settings
+from incidentd.api.invoke import Invoker
+from incidentd.config.sections import IngestToken
 from incidentd.ingest import alertmanager, grafana, sns, webhook
-from incidentd.ingest.auth import IngestToken, TokenConfigError, authenticate, tokens_from_config
+from incidentd.ingest.auth import authenticate
 from incidentd.ingest.common import PayloadError, Refused, Signal, json_object
 from incidentd.ingest.start import Outcome, Starter
 from incidentd.protocol.errors import ServiceError
 from incidentd.protocol.wire import MAX_BODY_BYTES, WireRequest, WireResponse
-from incidentd.store.db import Database
-
-if TYPE_CHECKING:
-    from incidentd.server.dispatch import Dispatcher
 
 log = logging.getLogger("incidentd.ingest")
 
@@ -42,24 +38,13 @@ _CHALLENGES = [("www-authenticate", 'Bearer realm="incidentd"'), ("www-authentic
 class IngestEndpoint:
     """The alert endpoints of one server."""
 
-    def __init__(self, settings: Settings, db: Database, clock: Clock, on_write: Callable[[], None]) -> None:
-        try:
-            self.tokens: list[IngestToken] = tokens_from_config(settings.raw)
-        except TokenConfigError as exc:
-            raise ConfigError(str(exc)) from None
-        section = settings.raw.get("ingest", {})
-        prefixes = section.get("sns_cert_url_prefixes", []) if isinstance(section, dict) else []
-        if not isinstance(prefixes, list) or not all(isinstance(p, str) for p in prefixes):
-            raise ConfigError("[ingest] sns_cert_url_prefixes must be a list of URL prefixes")
-        self.verifier = sns.SnsVerifier(prefixes)
-        self.starter = Starter(db, settings.region)
-        self.clock = clock
+    def __init__(self, invoker: Invoker, on_write: Callable[[], None]) -> None:
+        settings = invoker.settings.ingest
+        self.tokens: tuple[IngestToken, ...] = settings.tokens
+        self.verifier = sns.SnsVerifier(list(settings.sns_cert_url_prefixes))
+        self.starter = Starter(invoker)
+        self.clock = invoker.clock
         self.on_write = on_write
-
-    @classmethod
-    def serving(cls, dispatcher: Dispatcher) -> IngestEndpoint:
-        """The endpoint beside a dispatcher's APIs: its settings, database and clock, waking its worker."""
-        return cls(dispatcher.settings, dispatcher.db, dispatcher.clock, dispatcher.on_write)
 
     def __call__(self, request: WireRequest) -> WireResponse:
         """Answer one alert notification; nothing changes unless the token and the payload are good."""

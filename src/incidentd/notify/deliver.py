@@ -9,9 +9,9 @@ from typing import Any
 
 from incidentd.channels import DeliveryError, Message, Transport, _http
 from incidentd.channels.webhook import sign
+from incidentd.config.notifications import Subscriber
 from incidentd.notify import documents, mattermost, slack, teams
 from incidentd.notify.notice import Notice
-from incidentd.notify.settings import Subscriber
 
 FORMATS: dict[str, Callable[[Notice], dict[str, Any]]] = {
     "slack": slack.message,

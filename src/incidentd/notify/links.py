@@ -8,8 +8,8 @@ import hmac
 import re
 import urllib.parse
 
+from incidentd.config.notifications import NotifySettings
 from incidentd.domain import arns
-from incidentd.notify.settings import NotifySettings
 
 PAGE_PREFIX = "/incidents/"
 _SEGMENT = re.compile(r"^[A-Za-z0-9_-]{1,200}$")  # plan names and incident ids (model patterns)

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from incidentd.config import Settings
 from incidentd.domain import arns
 from incidentd.protocol.errors import ServiceError
 from incidentd.runbooks import interpolate, parameters
 from incidentd.runbooks.actions import FAILED, SCRIPT, SLEEPING, SUCCESS, WAITING, Outcome, StepCall, manual, registry
+from incidentd.services.operations import Invoke
 from incidentd.store import automations
-from incidentd.store.db import Database
+from incidentd.store.unit import Unit
 
 STEP_JOB = "runbook.step"
 SCRIPT_JOB = "runbook.script"
@@ -27,16 +28,33 @@ TERMINAL = ("Success", "Failed", "Cancelled", "TimedOut")
 ACTIVE = ("InProgress", "Waiting")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Env:
-    """What the engine needs from the request or job it runs in."""
+    """What the engine needs from the request or job it runs in: its unit of work, the settings, and invoke."""
 
-    conn: Connection
-    db: Database
-    account_id: str
-    now_ms: int
-    settings: Any
-    enqueue: Callable[[str, dict[str, Any], int], None]  # kind, payload, delay in ms
+    unit: Unit
+    settings: Settings
+    # How aws:executeAwsApi steps call operations; steps run in the worker, whose composition root provides it.
+    invoke: Invoke | None = None
+
+    @property
+    def conn(self) -> Connection:
+        """The open transaction."""
+        return self.unit.conn
+
+    @property
+    def account_id(self) -> str:
+        """The account the executions belong to."""
+        return self.unit.account_id
+
+    @property
+    def now_ms(self) -> int:
+        """The moment the step runs at, in epoch milliseconds."""
+        return self.unit.now_ms
+
+    def enqueue(self, kind: str, payload: dict[str, Any], delay_ms: int) -> None:
+        """Schedule a job of the engine in the unit's transaction."""
+        self.unit.enqueue(kind, payload, delay_ms)
 
 
 def execution_arn(region: str, account: str, execution_id: str) -> str:

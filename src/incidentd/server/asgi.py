@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from typing import Any
-
-from botocore.model import OperationModel
 
 from incidentd.ops import metrics
 from incidentd.ops.logs import ACCESS_LOGGER
 from incidentd.protocol.wire import MAX_BODY_BYTES, WireRequest, WireResponse
-from incidentd.server.dispatch import Call, Dispatcher
-from incidentd.server.routes import PlainHandler, PlainRoutes
-from incidentd.store.writer import GroupCommitWriter
+from incidentd.server.dispatch import Dispatcher
+from incidentd.server.plain import PlainHandler, PlainRoutes
 
 Scope = dict[str, Any]
 
@@ -26,26 +20,11 @@ access_log = logging.getLogger(ACCESS_LOGGER)
 
 
 class Application:
-    """ASGI entry point.
+    """ASGI entry point: the plain endpoints answer their paths, the dispatcher every AWS API request."""
 
-    Authentication, parsing and validation are pure CPU work and run on the event loop. On SQLite, reads
-    run there too (a local read takes microseconds and never waits for a writer in WAL mode) and writes go
-    to the group-commit writer thread. On PostgreSQL writes run on a pool of threads, and so do reads when the
-    database is across a network, where their waits are worth overlapping. With the database on this machine
-    a look-up's round trip is shorter than handing it to a thread and back (150 to 270 µs of CPU), so look-ups
-    run on the event loop; listings (the reads that page, with a NextToken), which can take milliseconds a
-    page, stay on the pool, where one does not hold up every other request (on the loop their p99 latency
-    under load was five times the pool's).
-    """
-
-    def __init__(self, dispatcher: Dispatcher, threads: int = 8, routes: PlainRoutes | None = None) -> None:
+    def __init__(self, dispatcher: Dispatcher, routes: PlainRoutes | None = None) -> None:
         self.dispatcher = dispatcher
         self.routes = routes if routes is not None else PlainRoutes()
-        embedded = dispatcher.db.dialect == "sqlite"
-        self.writer = GroupCommitWriter(dispatcher.db) if embedded else None
-        self.inline_reads = dispatcher.db.on_this_machine
-        self.inline_listings = embedded
-        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="incidentd-request")
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -78,25 +57,11 @@ class Application:
 
     async def _answer(self, request: WireRequest) -> WireResponse:
         plain = self.routes.find(request)
-        if plain is not None:
-            return await asyncio.get_running_loop().run_in_executor(self.executor, _answer_plain, plain, request)
-        call = self.dispatcher.prepare(request)
-        if isinstance(call, WireResponse):
-            return call
-        if call.operation.writes and self.writer is not None:
-            return await self._write(call)
-        if not call.operation.writes and self.inline_reads:
-            if self.inline_listings or not _pages(call.op_model):
-                return self.dispatcher.run(call)
-        return await asyncio.get_running_loop().run_in_executor(self.executor, self.dispatcher.run, call)
-
-    async def _write(self, call: Call) -> WireResponse:
-        assert self.writer is not None
-        try:
-            result = await self.writer.submit(partial(self.dispatcher.execute, call))
-        except Exception as exc:
-            return self.dispatcher.fail(call, exc)
-        return self.dispatcher.succeed(call, result)
+        if plain is None:
+            return await self.dispatcher.answer(request)
+        # A plain handler may block (ingest writes, /metrics reads): it runs on the dispatcher's threads.
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.dispatcher.executor, _answer_plain, plain, request)
 
 
 def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -112,13 +77,6 @@ def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
         value = raw_value.decode("latin-1")
         headers[name] = f"{headers[name]},{value}" if name in headers else value
     return headers
-
-
-@functools.cache
-def _pages(op_model: OperationModel) -> bool:
-    """Whether the operation reads a page of a listing: its input takes a pagination token."""
-    members = op_model.input_shape.members if op_model.input_shape is not None else {}
-    return any(name.lower() == "nexttoken" for name in members)
 
 
 def _log_access(request: WireRequest, response: WireResponse, elapsed: float) -> None:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 from incidentd.notify import links, page
-from incidentd.notify import settings as notify_settings
 from incidentd.protocol.wire import WireRequest, WireResponse
 from incidentd.server.dispatch import Dispatcher
-from incidentd.server.routes import PlainHandler
+from incidentd.server.plain import PlainHandler
 from incidentd.store import incidents, timeline
 
 # The page is reached without AWS credentials, so it says as little as possible to whoever guesses:
@@ -26,12 +23,8 @@ HEADERS = [
 
 
 def incident_page(dispatcher: Dispatcher) -> PlainHandler:
-    """The page handler for a server.
-
-    Reading the notification settings here also checks [[sns_topics]] and [notifications] as the server starts,
-    so a mistake there stops `incidentd serve` with exit status 2 instead of surfacing at the first incident.
-    """
-    settings = notify_settings.load(dispatcher.settings, os.environ)
+    """The page handler for a server."""
+    settings = dispatcher.settings.notifications
     db = dispatcher.db
 
     def handle(request: WireRequest) -> WireResponse:

@@ -16,13 +16,6 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-DEFAULT_SQLITE_PATH = Path("data") / "incidentd.db"
-
-
-def default_url() -> str:
-    """The embedded default: a SQLite file in a data folder under the working directory."""
-    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
-
 
 def normalise_url(url: str) -> str:
     """Accept plain postgresql:// URLs and use the psycopg 3 driver for them."""

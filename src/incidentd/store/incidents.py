@@ -36,6 +36,13 @@ def get(conn: Connection, account_id: str, arn: str) -> dict[str, Any] | None:
     return doc
 
 
+def get_for_update(conn: Connection, account_id: str, arn: str) -> dict[str, Any] | None:
+    """An incident's document with its row locked until the transaction ends (PostgreSQL; SQLite has one writer)."""
+    query = sa.select(t.c.doc).where(t.c.account_id == account_id, t.c.arn == arn).with_for_update()
+    doc: dict[str, Any] | None = conn.execute(query).scalar()
+    return doc
+
+
 def insert(conn: Connection, account_id: str, doc: dict[str, Any]) -> None:
     """Store a new incident."""
     _INSERT.run(conn, {"account_id": account_id, "arn": doc["arn"], **_columns(doc)})

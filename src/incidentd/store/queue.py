@@ -195,6 +195,12 @@ def prune_done(conn: Connection, kinds: Collection[str], before_ms: int, limit: 
     return statement.run(conn, {"before_ms": before_ms, "limit": limit}).rowcount
 
 
+def renew(conn: Connection, job: Job, lease_until_ms: int) -> bool:
+    """Extend the lease of a job this worker still holds; False when it no longer holds it."""
+    statement = sa.update(t).where(_owned(job)).values(lease_expires_ms=lease_until_ms)
+    return conn.execute(statement).rowcount == 1
+
+
 def retry(conn: Connection, job: Job, error: str, run_at_ms: int) -> bool:
     """Put a job back in the queue to try again later."""
     statement = (

@@ -13,9 +13,9 @@ from incidentd.api.context import RequestContext
 from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
 from incidentd.domain import arns
-from incidentd.store import channels, queue
+from incidentd.engine.jobs.paging import SEND_ACTIVATION_CODE
+from incidentd.store import channels
 
-SEND_ACTIVATION_CODE = "contacts.send_activation_code"  # the job kind that delivers a code to the device
 NOT_ACTIVATED, ACTIVATED = "NOT_ACTIVATED", "ACTIVATED"
 
 # The model: SMS and VOICE take '+' and the country code and number (E.164, at most 15 digits); EMAIL any address.
@@ -33,7 +33,7 @@ def _check_address(channel_type: str, address: dict[str, Any]) -> None:
 
 def _send_code(ctx: RequestContext, channel_arn: str) -> str:
     """A fresh 6-digit code, and the job that delivers it, committed with the channel or not at all."""
-    queue.enqueue(ctx.conn, ctx.account_id, SEND_ACTIVATION_CODE, {"channelArn": channel_arn}, ctx.now_ms, ctx.now_ms)
+    ctx.unit.enqueue(SEND_ACTIVATION_CODE, {"channelArn": channel_arn})
     return f"{secrets.randbelow(10**6):06d}"
 
 

@@ -9,7 +9,7 @@ from incidentd.api.context import RequestContext
 from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
 from incidentd.domain import arns
-from incidentd.engine import escalation
+from incidentd.services import engagements
 from incidentd.store import engagements as store
 
 
@@ -28,7 +28,7 @@ def engagement_wire(engagement: dict[str, Any]) -> dict[str, Any]:
         "ContactArn": engagement["contact_arn"],
         "StartTime": engagement["start_ms"] / 1000,
     }
-    for name in escalation.MESSAGE_FIELDS:
+    for name in engagements.MESSAGE_FIELDS:
         if engagement.get(name) is not None:
             wire[name] = engagement[name]
     if engagement["stop_ms"] is not None:
@@ -40,7 +40,7 @@ def engagement_wire(engagement: dict[str, Any]) -> dict[str, Any]:
 def start_engagement(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """Engage a contact, escalation plan or on-call schedule; the first stage's pages are queued at once."""
     contact = load_contact(ctx, params["ContactId"])
-    return {"EngagementArn": escalation.start(ctx.conn, ctx.account_id, contact, params, ctx.now_ms)}
+    return {"EngagementArn": engagements.start(ctx.unit, contact, params)}
 
 
 @handles(SERVICE, "StopEngagement")
@@ -50,7 +50,7 @@ def stop_engagement(ctx: RequestContext, params: dict[str, Any]) -> None:
     # Stopping a stopped engagement changes nothing and is not an error: the caller's intent already holds.
     reason = params.get("Reason")
     info = f"stopped: {reason}" if reason else "stopped"
-    escalation.stop(ctx.conn, ctx.account_id, engagement["arn"], ctx.now_ms, reason, info)
+    engagements.stop(ctx.unit, engagement["arn"], reason, info)
 
 
 @handles(SERVICE, "DescribeEngagement")

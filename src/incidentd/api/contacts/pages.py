@@ -8,7 +8,7 @@ from incidentd.api.contacts.common import PAGES, SERVICE, invalid, load_contact,
 from incidentd.api.contacts.engagements import load_engagement
 from incidentd.api.context import RequestContext
 from incidentd.api.registry import handles
-from incidentd.engine import escalation
+from incidentd.services import engagements
 from incidentd.store import channels
 from incidentd.store import engagements as store
 
@@ -30,7 +30,7 @@ def page_wire(page: dict[str, Any]) -> dict[str, Any]:
         "EngagementArn": page["engagement_arn"],
         "ContactArn": page["contact_arn"],
     }
-    for name in escalation.MESSAGE_FIELDS:
+    for name in engagements.MESSAGE_FIELDS:
         if page.get(name) is not None:
             wire[name] = page[name]
     for column, member in (("sent_ms", "SentTime"), ("delivery_ms", "DeliveryTime"), ("read_ms", "ReadTime")):
@@ -53,7 +53,7 @@ def accept_page(ctx: RequestContext, params: dict[str, Any]) -> None:
             raise not_found("CONTACT_CHANNEL", channel_arn, "Contact channel")
     # A receipt's ReceiptInfo is the note when there is one, else the accept code (aws-semantics §4.4).
     info = params.get("Note") or params["AcceptCode"]
-    escalation.accept(ctx.conn, ctx.account_id, page, params["AcceptType"], info, channel_arn, ctx.now_ms)
+    engagements.accept(ctx.unit, page, params["AcceptType"], info, channel_arn)
 
 
 @handles(SERVICE, "DescribePage")

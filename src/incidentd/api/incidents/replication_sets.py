@@ -11,7 +11,7 @@ from incidentd.api.registry import handles
 from incidentd.domain import arns
 from incidentd.engine.jobs.replication_set import SETTLE
 from incidentd.protocol.errors import ServiceError, validation_error
-from incidentd.store import queue, replication, tags
+from incidentd.store import replication, tags
 
 DEFAULT_KEY = "DefaultKey"  # what AWS reports when the AWS-owned key encrypts a region (aws-semantics §3.1)
 
@@ -34,8 +34,8 @@ def _region(key: str | None, now: float) -> dict[str, Any]:
 
 
 def _settle_later(ctx: RequestContext) -> None:
-    delay_ms = int(getattr(ctx.settings, "replication_settle_seconds", 2) * 1000)
-    queue.enqueue(ctx.conn, ctx.account_id, SETTLE, {}, ctx.now_ms + delay_ms, ctx.now_ms)
+    delay_ms = int(ctx.settings.replication.settle_seconds * 1000)
+    ctx.unit.enqueue(SETTLE, {}, delay_ms)
 
 
 def _check_keys(keys: list[str]) -> None:
@@ -122,7 +122,7 @@ def update_replication_set(ctx: RequestContext, params: dict[str, Any]) -> None:
             raise validation_error(
                 "The last Region of a replication set can't be removed; use DeleteReplicationSet instead."
             )
-        min_age_ms = int(getattr(ctx.settings, "region_min_age_hours", 24) * 3_600_000)
+        min_age_ms = int(ctx.settings.replication.region_min_age_hours * 3_600_000)
         added_ms = round(regions[name].get("_addedTime", doc["createdTime"]) * 1000)
         if ctx.now_ms - added_ms < min_age_ms:
             # UG replication.md: a Region can be deleted only 24 hours after it was added.

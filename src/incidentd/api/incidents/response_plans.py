@@ -108,15 +108,15 @@ def _check_secrets(ctx: RequestContext, integrations: list[dict[str, Any]]) -> N
     A server with no [secrets] table at all takes any secretId, and reports an unknown one on the incident's
     timeline when it is used: plans can then be written before the secrets are configured.
     """
-    raw = getattr(ctx.settings, "raw", None) or {}
-    if "secrets" not in raw:
+    secrets = ctx.settings.pagerduty.secrets
+    if secrets is None:
         return
     for integration in integrations:
         config = integration.get("pagerDutyConfiguration")
         if config is None:
             continue
         try:
-            find_secret(raw, config["secretId"], ctx.account_id)
+            find_secret(secrets, config["secretId"], ctx.account_id)
         except SecretError:
             # AWS's message for a secret it can't use (aws-semantics §1.5).
             raise validation_error("We were unable to validate the AWS Secrets Manager secret") from None

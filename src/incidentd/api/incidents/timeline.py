@@ -6,12 +6,12 @@ import copy
 from typing import Any
 
 from incidentd.api.context import RequestContext
-from incidentd.api.incidents import events
 from incidentd.api.incidents.common import PAGES, SERVICE, load_incident, not_found
 from incidentd.api.registry import handles
 from incidentd.domain import filters, response
 from incidentd.protocol.errors import validation_error
-from incidentd.store import queue, timeline
+from incidentd.services import incidents as service
+from incidentd.store import timeline
 
 # The model: "You can create timeline events of type Custom Event and Note"; only those can be edited.
 USER_EVENT_TYPES = ("Custom Event", "Note")
@@ -40,8 +40,8 @@ def create_timeline_event(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     incident_arn = params["incidentRecordArn"]
     record = load_incident(ctx, incident_arn)
     _check_type(params["eventType"])
-    event_id = events.write(
-        ctx,
+    event_id = service.write_event(
+        ctx.unit,
         incident_arn,
         params["eventType"],
         params["eventData"],
@@ -50,7 +50,7 @@ def create_timeline_event(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     )
     if params["eventType"] == "Note":
         # Responders' notes reach the chat channel and notification targets, in this transaction (DESIGN §3).
-        queue.enqueue_many(ctx.conn, ctx.account_id, response.jobs_for_note(record, event_id), ctx.now_ms, ctx.now_ms)
+        ctx.unit.enqueue_many(response.jobs_for_note(record, event_id))
     return {"eventId": event_id, "incidentRecordArn": incident_arn}
 
 

@@ -8,7 +8,6 @@ from incidentd.api import paging
 from incidentd.api.context import RequestContext
 from incidentd.protocol.errors import ServiceError
 from incidentd.runbooks import builtin, engine, library
-from incidentd.store import queue
 
 SERVICE = "ssm"
 PAGES = paging.SSM
@@ -79,9 +78,5 @@ def describe(found: library.Found) -> dict[str, Any]:
 
 
 def env(ctx: RequestContext) -> engine.Env:
-    """The engine's view of a request: its transaction, and jobs recorded in it."""
-
-    def enqueue(kind: str, payload: dict[str, Any], delay_ms: int) -> None:
-        queue.enqueue(ctx.conn, ctx.account_id, kind, payload, ctx.now_ms + delay_ms, ctx.now_ms)
-
-    return engine.Env(ctx.conn, ctx.db, ctx.account_id, ctx.now_ms, ctx.settings, enqueue)
+    """The engine's view of a request: its unit of work, in which the steps it schedules are recorded."""
+    return engine.Env(ctx.unit, ctx.settings)

@@ -6,38 +6,60 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from incidentd.channels import Transports
 from incidentd.clock import Clock
+from incidentd.config import Settings
+from incidentd.services.operations import Invoke
 from incidentd.store import incidents, queue
 from incidentd.store.db import Database
+from incidentd.store.unit import Unit
 
 
 class LeaseLost(Exception):
     """Another worker took the job over: this worker's outcome must not be recorded."""
 
 
+@dataclass(frozen=True)
+class Runtime:
+    """What every job of a worker shares: the database, the clock, the settings, the transports and invoke."""
+
+    db: Database
+    clock: Clock
+    settings: Settings
+    transports: Transports  # how pages and activation codes leave, per channel type
+    invoke: Invoke | None = None  # how runbook steps call operations (aws:executeAwsApi)
+
+
 @dataclass
 class JobContext:
     """One job being run: inside the transaction that records its outcome, or (for effects) beside it."""
 
-    db: Database
+    runtime: Runtime
     open_conn: Connection | None  # None for an effect job, which opens its own with transaction()
     job: queue.Job
     now_ms: int
-    settings: Any = None
-    services: dict[str, Any] = field(default_factory=dict)
-    clock: Clock | None = None
     finished: bool = False
     # The parts of one RESPOND job share their reads of the incident (see incident()).
     incidents_read: dict[str, dict[str, Any] | None] | None = None
 
+    @property
+    def db(self) -> Database:
+        """The database."""
+        return self.runtime.db
+
+    @property
+    def settings(self) -> Settings:
+        """The node's settings."""
+        return self.runtime.settings
+
     def current_ms(self) -> int:
         """The time now, for an effect that waited on the network since the job started at now_ms."""
-        return self.clock.now_ms() if self.clock is not None else self.now_ms
+        return self.runtime.clock.now_ms()
 
     @property
     def conn(self) -> Connection:
@@ -45,6 +67,15 @@ class JobContext:
         if self.open_conn is None:
             raise RuntimeError(f"{self.job.kind} is an effect job: open a transaction with ctx.transaction()")
         return self.open_conn
+
+    @property
+    def unit(self) -> Unit:
+        """The job's unit of work: its transaction over its account, at the moment it started."""
+        return Unit(self.conn, self.db, self.job.account_id, self.now_ms)
+
+    def unit_in(self, conn: Connection) -> Unit:
+        """An effect's unit of work: a transaction it opened, at the moment it opened it."""
+        return Unit(conn, self.db, self.job.account_id, self.current_ms())
 
     def incident(self, arn: str) -> dict[str, Any] | None:
         """The incident record as this transaction sees it, for parts that only read it (engagements, notices).

@@ -6,8 +6,8 @@ import logging
 from typing import Any
 
 from incidentd.domain import response
-from incidentd.engine import escalation
 from incidentd.engine.jobs import JobContext, job_kind
+from incidentd.services import engagements
 from incidentd.store import contacts
 
 log = logging.getLogger("incidentd.paging")
@@ -46,4 +46,4 @@ def engage_contact(ctx: JobContext) -> None:
         # A plan may name a contact that was never created or was deleted: nothing to page, nothing to retry.
         log.warning("incident %s: contact %s does not exist; not engaged", record["arn"], payload["contactArn"])
         return
-    escalation.start(ctx.conn, account, contact, incident_message(record), ctx.now_ms)
+    engagements.start(ctx.unit, contact, incident_message(record))

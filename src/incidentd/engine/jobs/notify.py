@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from typing import Any
 
 from incidentd.channels import DeliveryError
+from incidentd.config.notifications import NotifySettings, Subscriber
 from incidentd.domain import arns, response
 from incidentd.engine.jobs import JobContext, job_kind
 from incidentd.notify import deliver as delivery
 from incidentd.notify import links, notice
-from incidentd.notify import settings as notify_settings
 from incidentd.ops import metrics
 from incidentd.store import incidents, timeline
 
@@ -21,15 +20,6 @@ log = logging.getLogger("incidentd.notify")
 DELIVER = "notify.deliver"
 
 _unknown_topics: set[str] = set()  # topics already logged as having no subscribers, so a busy one logs once
-
-
-def config(ctx: JobContext) -> notify_settings.NotifySettings:
-    """The notification settings, read from the config once per worker and kept with its services."""
-    found = ctx.services.get("notify")
-    if not isinstance(found, notify_settings.NotifySettings):
-        found = notify_settings.load(ctx.settings, os.environ)
-        ctx.services["notify"] = found
-    return found
 
 
 @job_kind(response.CHAT)
@@ -58,7 +48,7 @@ def fan_out(ctx: JobContext, topics: list[str]) -> None:
         if event is None:
             return  # the note was deleted before anyone heard of it
         note = notice.note_text(event["eventData"])
-    settings = config(ctx)
+    settings = ctx.settings.notifications
     for topic in dict.fromkeys(topics):  # a topic named twice is still published to once
         parsed = arns.parse(topic)
         # Accounts are tenants (DESIGN §6): a plan may not post into another account's topic, as on AWS,
@@ -98,7 +88,7 @@ def fan_out(ctx: JobContext, topics: list[str]) -> None:
 def deliver(ctx: JobContext) -> None:
     """Send one notice to one subscriber; a temporary failure tries again later, alone, for a bounded time."""
     payload = ctx.job.payload
-    settings = config(ctx)
+    settings = ctx.settings.notifications
     subscriber = settings.subscriber(payload["topicArn"], payload["subscriber"])
     if subscriber is None:
         log.warning("a %s subscriber of %s left the config: message not sent", payload["protocol"], payload["topicArn"])
@@ -109,7 +99,7 @@ def deliver(ctx: JobContext) -> None:
     composed = notice.Notice.from_dict(payload["notice"])
     attempt = int(payload["attempt"])
     try:
-        answer = delivery.send(subscriber, composed, ctx.services.get("transports"), settings.timeout_seconds)
+        answer = delivery.send(subscriber, composed, ctx.runtime.transports, settings.timeout_seconds)
     except DeliveryError as error:
         _failed(ctx, settings, subscriber, error, attempt)
         return
@@ -126,8 +116,8 @@ def deliver(ctx: JobContext) -> None:
 
 def _failed(
     ctx: JobContext,
-    settings: notify_settings.NotifySettings,
-    subscriber: notify_settings.Subscriber,
+    settings: NotifySettings,
+    subscriber: Subscriber,
     error: DeliveryError,
     attempt: int,
 ) -> None:

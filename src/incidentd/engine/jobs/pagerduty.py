@@ -4,39 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from incidentd.api.context import RequestContext
-from incidentd.api.incidents import events
-from incidentd.api.incidents.related_items import add_item
+from incidentd.auth.principals import Principal
 from incidentd.channels.message import DeliveryError
 from incidentd.channels.pagerduty import PagerDutyClient, SecretError, base_url_for, find_secret, incident_key
 from incidentd.domain import response, retry
-from incidentd.domain.related_items import generated_id
 from incidentd.engine.jobs import JobContext, LeaseLost, job_kind
 from incidentd.ops import metrics
+from incidentd.services import incidents as incident_service
 from incidentd.store import incidents, queue, related
-from incidentd.store.tables import incidents as incidents_table
 
 log = logging.getLogger("incidentd.pagerduty")
 
 START_FAILURE = "PagerDuty Incident Start Failure for Incident"
 RESOLVE_FAILURE = "PagerDuty Incident Resolve Failure for Incident"
-
-
-def auto_resolve(settings: Any) -> bool:
-    """Whether new PagerDuty incidents are resolved with theirs: `[pagerduty] auto_resolve`, default true.
-
-    The model keeps autoResolve on the related item only (PagerDutyIncidentDetail), not on the plan; the
-    AWS console offers it as a choice when the plan is made. Removing the item and adding it back with
-    autoResolve false through UpdateRelatedItems opts one incident out.
-    """
-    section = getattr(settings, "raw", {}).get("pagerduty", {})
-    return bool(section.get("auto_resolve", True)) if isinstance(section, dict) else True
 
 
 @job_kind(response.PAGERDUTY, effect=True)
@@ -57,18 +41,22 @@ def open_incident(ctx: JobContext) -> None:
     except (SecretError, DeliveryError) as error:
         _failed(ctx, START_FAILURE, error, config)
         return
-    detail = {"id": pd_id, "autoResolve": auto_resolve(ctx.settings), "secretId": config["secretId"]}
+    # New PagerDuty incidents are resolved with theirs unless [pagerduty] auto_resolve = false (config/sections.py).
+    detail = {"id": pd_id, "autoResolve": ctx.settings.pagerduty.auto_resolve, "secretId": config["secretId"]}
     item = {
         "identifier": {"type": "OTHER", "value": {"pagerDutyIncidentDetail": detail}},
         "title": config.get("name") or "PagerDuty incident",
     }
     with ctx.transaction() as conn:
-        now_ms = ctx.current_ms()
-        current = _locked_incident(conn, account, arn)
+        unit = ctx.unit_in(conn)
+        # The row lock orders this against UpdateIncidentRecord: a concurrent resolution waits or is seen.
+        current = incidents.get_for_update(conn, account, arn)
         if current is not None:
-            _record_item(_request_context(ctx, conn, now_ms), current, item)
+            if not incident_service.has_related_item(unit, arn, item):
+                # Added as UpdateRelatedItems adds one, by the service: the item, the record's change, the event.
+                incident_service.change_related_items(unit, Principal.service(account), current, {"itemToAdd": item})
             # Resolved while PagerDuty was answering: the resolve job found nothing to resolve, so the
-            # resolution follows here (the row lock orders this against UpdateIncidentRecord).
+            # resolution follows here.
             if current["status"] == "RESOLVED" and detail["autoResolve"]:
                 ctx.enqueue(response.PAGERDUTY_RESOLVE, {"incidentArn": arn}, conn=conn)
         ctx.finish(conn)
@@ -101,13 +89,9 @@ def resolve_incident(ctx: JobContext) -> None:
 
 
 def _client(ctx: JobContext, secret_id: str) -> PagerDutyClient:
-    raw = getattr(ctx.settings, "raw", {}) or {}
-    secret = find_secret(raw, secret_id, ctx.job.account_id)
-    try:
-        base_url = base_url_for(raw, secret)
-    except ValueError as exc:
-        raise SecretError(f"[pagerduty] base_url: {exc}") from None
-    return PagerDutyClient(base_url, secret)
+    settings = ctx.settings.pagerduty
+    secret = find_secret(settings.secrets or {}, secret_id, ctx.job.account_id)
+    return PagerDutyClient(base_url_for(settings.base_url, secret), secret)
 
 
 def _failed(ctx: JobContext, event_type: str, error: Exception, about: dict[str, Any]) -> None:
@@ -130,8 +114,8 @@ def _failed(ctx: JobContext, event_type: str, error: Exception, about: dict[str,
                 data["serviceId"] = about["pagerDutyIncidentConfiguration"]["serviceId"]
             if "id" in about:
                 data["pagerDutyIncidentId"] = about["id"]
-            ctx_ = _request_context(ctx, conn, ctx.current_ms())
-            events.write(ctx_, arn, event_type, json.dumps(data, separators=(",", ":")), [{"resource": arn}])
+            data_text = json.dumps(data, separators=(",", ":"))
+            incident_service.write_event(ctx.unit_in(conn), arn, event_type, data_text, [{"resource": arn}])
         if retrying:
             ctx.finish(conn)
         else:
@@ -149,46 +133,6 @@ def _pagerduty_items(conn: Connection, account: str, arn: str) -> list[dict[str,
         if "pagerDutyIncidentDetail" in value:
             found.append(value["pagerDutyIncidentDetail"])
     return found
-
-
-def _locked_incident(conn: Connection, account: str, arn: str) -> dict[str, Any] | None:
-    """The incident, its row locked until commit so that a concurrent resolution waits or is seen."""
-    t = incidents_table
-    query = sa.select(t.c.doc).where(t.c.account_id == account, t.c.arn == arn).with_for_update()
-    doc: dict[str, Any] | None = conn.execute(query).scalar()
-    return doc
-
-
-def _record_item(ctx: RequestContext, record: dict[str, Any], item: dict[str, Any]) -> None:
-    """Add the item as UpdateRelatedItems does: the item, the record's modification, the timeline entry."""
-    item_id = generated_id(item["identifier"]["type"], item["identifier"]["value"])
-    if related.exists(ctx.conn, ctx.account_id, record["arn"], item_id):
-        return
-    add_item(ctx, record["arn"], item)
-    record.update(lastModifiedTime=ctx.now, lastModifiedBy=ctx.caller_arn)
-    incidents.save(ctx.conn, ctx.account_id, record)
-    change = {"attributeName": "relatedItems", "newValue": json.dumps({"itemToAdd": item}, separators=(",", ":"))}
-    events.record_update(ctx, record, [change], references=[{"relatedItemId": item_id}])
-
-
-def _request_context(ctx: JobContext, conn: Connection, now_ms: int) -> RequestContext:
-    """The service acting on the account's incident, as AWS does through its service-linked role."""
-    account = ctx.job.account_id
-    return RequestContext(
-        account_id=account,
-        caller_arn=service_role(account),
-        region=getattr(ctx.settings, "region", "us-east-1"),
-        request_id=str(uuid.uuid4()),
-        now_ms=now_ms,
-        db=ctx.db,
-        conn=conn,
-        settings=ctx.settings,
-    )
-
-
-def service_role(account: str) -> str:
-    """The ARN of Incident Manager's service-linked role in an account (aws-semantics §3.1)."""
-    return f"arn:aws:iam::{account}:role/aws-service-role/ssm-incidents.amazonaws.com/AWSServiceRoleForIncidentManager"
 
 
 def _details(record: dict[str, Any]) -> str:

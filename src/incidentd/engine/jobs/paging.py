@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from incidentd.channels import DeliveryError, Message, activation_message
+from sqlalchemy.engine import Connection
+
+from incidentd.channels import DeliveryError, Message, Transport, activation_message
 from incidentd.domain import retry
-from incidentd.engine import escalation
 from incidentd.engine.jobs import JobContext, job_kind
 from incidentd.ops import metrics
+from incidentd.services import engagements
 from incidentd.store import channels
 from incidentd.store import engagements as store
 
@@ -18,21 +19,21 @@ log = logging.getLogger("incidentd.paging")
 SEND_ACTIVATION_CODE = "contacts.send_activation_code"
 
 
-@job_kind(escalation.ENGAGEMENT_STAGE)
+@job_kind(engagements.ENGAGEMENT_STAGE)
 def engagement_stage(ctx: JobContext) -> None:
     """The next stage of an escalation plan, unless the engagement stopped meanwhile."""
     payload = ctx.job.payload
-    escalation.run_stage(ctx.conn, ctx.job.account_id, payload["engagementArn"], payload["stage"], ctx.now_ms)
+    engagements.run_stage(ctx.unit, payload["engagementArn"], payload["stage"])
 
 
-@job_kind(escalation.PAGE_STAGE)
+@job_kind(engagements.PAGE_STAGE)
 def page_stage(ctx: JobContext) -> None:
     """The next stage of a personal contact's engagement plan, unless the page was read or its engagement stopped."""
     payload = ctx.job.payload
-    escalation.run_page_stage(ctx.conn, ctx.job.account_id, payload["pageArn"], payload["stage"], ctx.now_ms)
+    engagements.run_page_stage(ctx.unit, payload["pageArn"], payload["stage"])
 
 
-@job_kind(escalation.DELIVER, effect=True)
+@job_kind(engagements.DELIVER, effect=True)
 def deliver(ctx: JobContext) -> None:
     """Send one page to one channel; a failure is a receipt and, unless permanent, a later attempt."""
     account = ctx.job.account_id
@@ -52,7 +53,7 @@ def deliver(ctx: JobContext) -> None:
             retrying = not error.permanent and not policy.exhausted(attempt)
             if retrying:
                 delay = policy.delay_ms(attempt)
-                ctx.enqueue(escalation.DELIVER, dict(payload, attempt=attempt + 1), delay, conn=conn)
+                ctx.enqueue(engagements.DELIVER, dict(payload, attempt=attempt + 1), delay, conn=conn)
             ctx.finish(conn)
         metrics.delivery(message.channel_type.lower(), metrics.RETRYING if retrying else metrics.FAILED)
         log.warning(
@@ -71,7 +72,7 @@ def deliver(ctx: JobContext) -> None:
     metrics.delivery(message.channel_type.lower(), metrics.SENT)
 
 
-def _page_message(conn: Any, account: str, page_arn: str, channel_arn: str) -> Message | None:
+def _page_message(conn: Connection, account: str, page_arn: str, channel_arn: str) -> Message | None:
     """What to send for a page on a channel; None when it must not be sent any more."""
     found = store.delivery(conn, account, page_arn, channel_arn)
     # Gone, read, or its engagement stopped: nothing to send.
@@ -118,8 +119,5 @@ def send_activation_code(ctx: JobContext) -> None:
             ctx.finish(conn)
 
 
-def _transport(ctx: JobContext, channel_type: str) -> Any:
-    transports = ctx.services.get("transports")
-    if transports is None:
-        raise DeliveryError("this worker has no delivery transports configured")
-    return transports[channel_type]
+def _transport(ctx: JobContext, channel_type: str) -> Transport:
+    return ctx.runtime.transports[channel_type]

@@ -27,12 +27,10 @@ def respond(ctx: JobContext) -> None:
     shared_reads: dict[str, dict[str, Any] | None] = {}
     for kind, payload in job.payload["parts"]:
         part = JobContext(
-            ctx.db,
+            ctx.runtime,
             ctx.conn,
             dataclasses.replace(job, kind=kind, payload=payload),
             ctx.now_ms,
-            ctx.settings,
-            ctx.services,
             incidents_read=shared_reads,
         )
         try:

@@ -1,24 +1,18 @@
-"""aws:executeAwsApi against incidentd's own services, as the execution's role, through the registered handlers."""
+"""aws:executeAwsApi against incidentd's own services, as the execution's role, through invoke like any caller."""
 
 from __future__ import annotations
 
 import functools
 import logging
-import uuid
-from typing import Any
 
 from botocore import xform_name
-from botocore.model import OperationModel
 
-from incidentd.api import registry, runner
-from incidentd.api.context import RequestContext
+from incidentd.auth.principals import Principal
 from incidentd.protocol import model
 from incidentd.protocol.errors import ServiceError
 from incidentd.protocol.serialize import to_wire
-from incidentd.protocol.validate import check_input
 from incidentd.runbooks import selectors, timestamps
 from incidentd.runbooks.actions import SUCCESS, Outcome, StepCall, failed
-from incidentd.store.db import savepoint
 
 log = logging.getLogger("incidentd.runbooks")
 
@@ -35,7 +29,7 @@ def _operations(service: str) -> dict[str, str]:
 
 
 def run(call: StepCall) -> Outcome:
-    """Validate the inputs against the operation's model, run its handler in a savepoint, select the outputs."""
+    """Call the operation through invoke, in a savepoint of the step's transaction, and select the outputs."""
     service = str(call.inputs["Service"]).lower()
     if service not in SERVICES:
         return failed(
@@ -43,19 +37,22 @@ def run(call: StepCall) -> Outcome:
             f"'{service}' is not one of them."
         )
     name = _operations(service).get(str(call.inputs["Api"]))
-    operation = registry.load_all().get((service, name)) if name else None
-    if name is None or operation is None:
+    if name is None:
         return failed(f"{service} has no operation '{call.inputs['Api']}' that incidentd serves.")
+    env = call.env
+    if env.invoke is None:
+        return failed("aws:executeAwsApi steps run in the job engine, which calls the operation.")
     op_model = model.operation(service, name)
     params = {key: value for key, value in call.inputs.items() if key not in _CONTROL_INPUTS}
-    # A runbook writes times as text ({{ global:DATE_TIME }}, ISO 8601), as boto3 accepts them; the handlers
-    # and the model's checks take them as they come off the wire.
+    # A runbook writes times as text ({{ global:DATE_TIME }}, ISO 8601), as boto3 accepts them; the model's
+    # checks take them as they come off the wire.
     params = timestamps.to_wire(op_model.input_shape, params)
-    cleaned, failures = check_input(op_model.input_shape, params)
-    if failures:
-        return failed(f"ValidationException: {'; '.join(failures)}")
+    principal = Principal(env.account_id, str(call.execution["_caller"]))
     try:
-        result = _call(call, operation, op_model, cleaned)
+        # A failed call leaves no half-done writes behind (a savepoint), as a failed request leaves none.
+        result = env.invoke(
+            service, name, params, principal, region=str(call.execution["_region"]), conn=env.conn, now_ms=env.now_ms
+        )
     except ServiceError as error:
         return failed(f"{error.code}: {error.message}")
     except Exception:
@@ -68,20 +65,3 @@ def run(call: StepCall) -> Outcome:
     except selectors.SelectorError as error:
         return failed(str(error))
     return Outcome(SUCCESS, outputs=outputs)
-
-
-def _call(call: StepCall, operation: registry.Operation, op_model: OperationModel, params: dict[str, Any]) -> Any:
-    env = call.env
-    ctx = RequestContext(
-        account_id=env.account_id,
-        caller_arn=str(call.execution["_caller"]),
-        region=str(call.execution["_region"]),
-        request_id=str(uuid.uuid4()),
-        now_ms=env.now_ms,
-        db=env.db,
-        conn=env.conn,
-        settings=env.settings,
-    )
-    # A failed call must leave no half-done writes behind, as a failed request leaves none.
-    with savepoint(env.conn):
-        return runner.run(operation, op_model, ctx, params)

@@ -15,13 +15,6 @@ DISABLED = (
 )
 
 
-def allowed(settings: Any) -> bool:
-    """Whether the config file's [runbooks] section turns scripts on."""
-    raw = getattr(settings, "raw", None) or {}
-    section = raw.get("runbooks", {}) if isinstance(raw, dict) else {}
-    return isinstance(section, dict) and section.get("allow_scripts") is True
-
-
 def timeout_seconds(definition: dict[str, Any]) -> int:
     """The step's timeoutSeconds, capped; the default when absent."""
     return min(int(definition.get("timeoutSeconds") or DEFAULT_TIMEOUT_SECONDS), MAX_TIMEOUT_SECONDS)
@@ -29,7 +22,7 @@ def timeout_seconds(definition: dict[str, Any]) -> int:
 
 def run(call: StepCall) -> Outcome:
     """Refuse what can't run here; otherwise hand the step to the script job."""
-    if not allowed(call.env.settings):
+    if not call.env.settings.runbooks.allow_scripts:
         return failed(DISABLED)
     runtime = str(call.inputs.get("Runtime", ""))
     if not runtime.startswith("python3"):

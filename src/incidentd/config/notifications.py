@@ -1,4 +1,4 @@
-"""The [[sns_topics]] and [notifications] sections of the config file, read and checked once at start."""
+"""[[sns_topics]] and [notifications]: who hears about incidents, where links point, how deliveries retry."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from incidentd.channels import ChannelConfigError
-from incidentd.channels._http import check_url
-from incidentd.config import DEV_CREDENTIAL, Settings
+from incidentd.config.credentials import DEV_CREDENTIAL
+from incidentd.config.values import ConfigError, http_url, no_unknown, table
 from incidentd.domain import arns, retry
+from incidentd.protocol.sigv4 import Credential
 
 log = logging.getLogger("incidentd.notify")
 
@@ -34,10 +34,6 @@ _NOTIFICATION_KEYS = {
 }
 _announced: list[bool] = []  # whether this process has logged its topics
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+$")
-
-
-class NotifyConfigError(ChannelConfigError):
-    """A [[sns_topics]] or [notifications] setting that can't be used; `incidentd serve` exits 2 on it."""
 
 
 @dataclass(frozen=True)
@@ -91,37 +87,36 @@ class NotifySettings:
         return retry.notice(self.retry_seconds).delay_ms(attempt)
 
 
-def load(settings: Settings | None, env: Mapping[str, str]) -> NotifySettings:
+def read(
+    raw: Mapping[str, Any], env: Mapping[str, str], region: str, credentials: Mapping[str, Credential]
+) -> NotifySettings:
     """The notification settings from the config file and INCIDENTD_PUBLIC_URL / INCIDENTD_LINK_SECRET."""
-    if settings is None:
-        return NotifySettings(link_key=link_key(None, {}))
-    raw = settings.raw
-    section = _table(raw.get("notifications", {}), "[notifications]")
-    _no_unknown(section, _NOTIFICATION_KEYS, "[notifications]")
+    section = table(raw.get("notifications", {}), "[notifications]")
+    no_unknown(section, _NOTIFICATION_KEYS, "[notifications]")
     public_url = env.get("INCIDENTD_PUBLIC_URL") or section.get("public_url") or DEFAULT_PUBLIC_URL
     try:
-        check_url(str(public_url))
+        http_url(str(public_url))
     except ValueError as exc:
-        raise NotifyConfigError(f"[notifications] public_url / INCIDENTD_PUBLIC_URL: {exc}") from None
+        raise ConfigError(f"[notifications] public_url / INCIDENTD_PUBLIC_URL: {exc}") from None
     template = section.get("incident_url")
     if template is not None:
         _check_template(template)
     secret = env.get("INCIDENTD_LINK_SECRET") or section.get("link_secret")
     if secret is not None and not isinstance(secret, str):
-        raise NotifyConfigError("[notifications] link_secret must be a string")
+        raise ConfigError("[notifications] link_secret must be a string")
     return NotifySettings(
         topics=_topics(raw.get("sns_topics", [])),
         public_url=str(public_url).rstrip("/"),
         incident_url=template,
-        link_key=link_key(secret, settings.credentials),
-        region=settings.region,
+        link_key=link_key(secret, credentials),
+        region=region,
         retry_seconds=_seconds(section, "retry_seconds", 5.0),
         retry_for_seconds=_seconds(section, "retry_for_seconds", 3600.0),
         timeout_seconds=_seconds(section, "timeout_seconds", 10.0),
     )
 
 
-def link_key(secret: str | None, credentials: Mapping[str, Any]) -> bytes:
+def link_key(secret: str | None, credentials: Mapping[str, Credential]) -> bytes:
     """The HMAC key of incident links: the configured secret, else one derived from the credentials' secret keys.
 
     Derived, every node of a cluster computes the same key without a new setting; rotating a secret key changes
@@ -135,24 +130,24 @@ def link_key(secret: str | None, credentials: Mapping[str, Any]) -> bytes:
 
 def _topics(entries: Any) -> dict[str, tuple[Subscriber, ...]]:
     if not isinstance(entries, list):
-        raise NotifyConfigError("sns_topics must be an array of tables: [[sns_topics]]")
+        raise ConfigError("sns_topics must be an array of tables: [[sns_topics]]")
     topics: dict[str, tuple[Subscriber, ...]] = {}
     for number, entry in enumerate(entries, 1):
         where = f"[[sns_topics]] entry {number}"
-        entry = _table(entry, where)
-        _no_unknown(entry, _TOPIC_KEYS, where)
+        entry = table(entry, where)
+        no_unknown(entry, _TOPIC_KEYS, where)
         arn = str(entry.get("arn", ""))
         parsed = arns.parse(arn)
         if parsed is None or parsed.service != "sns" or not parsed.account or ":" in parsed.resource:
-            raise NotifyConfigError(f"{where}: arn must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")
+            raise ConfigError(f"{where}: arn must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")
         if arn in topics:
-            raise NotifyConfigError(f"{where}: topic {arn} is configured twice")
+            raise ConfigError(f"{where}: topic {arn} is configured twice")
         subscribers = entry.get("subscribers", [])
         if not isinstance(subscribers, list):
-            raise NotifyConfigError(f"{where} ({arn}): subscribers must be an array of tables")
+            raise ConfigError(f"{where} ({arn}): subscribers must be an array of tables")
         found = [_subscriber(item, f"{where} ({arn}) subscriber {i}") for i, item in enumerate(subscribers, 1)]
         if len({sub.key for sub in found}) != len(found):
-            raise NotifyConfigError(f"{where} ({arn}): a subscriber is listed twice (same protocol and endpoint)")
+            raise ConfigError(f"{where} ({arn}): a subscriber is listed twice (same protocol and endpoint)")
         topics[arn] = tuple(found)
     if not _announced:  # the page and the worker of one process both read the settings: say it once
         _announced.append(True)
@@ -162,60 +157,47 @@ def _topics(entries: Any) -> dict[str, tuple[Subscriber, ...]]:
 
 
 def _subscriber(item: Any, where: str) -> Subscriber:
-    item = _table(item, where)
-    _no_unknown(item, _SUBSCRIBER_KEYS, where)
+    item = table(item, where)
+    no_unknown(item, _SUBSCRIBER_KEYS, where)
     protocol, endpoint, secret = item.get("protocol"), item.get("endpoint"), item.get("secret")
     if protocol not in PROTOCOLS:
-        raise NotifyConfigError(f"{where}: protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
+        raise ConfigError(f"{where}: protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
     if not isinstance(endpoint, str) or not endpoint:
-        raise NotifyConfigError(f"{where}: endpoint is missing")
+        raise ConfigError(f"{where}: endpoint is missing")
     if secret is not None and (not isinstance(secret, str) or not secret):
-        raise NotifyConfigError(f"{where}: secret must be a non-empty string")
+        raise ConfigError(f"{where}: secret must be a non-empty string")
     if protocol == "email":
         if not _ADDRESS.match(endpoint):
-            raise NotifyConfigError(f"{where}: endpoint must be an e-mail address, not {endpoint!r}")
+            raise ConfigError(f"{where}: endpoint must be an e-mail address, not {endpoint!r}")
     else:
         try:
-            check_url(endpoint)
+            http_url(endpoint)
         except ValueError as exc:
-            raise NotifyConfigError(f"{where}: {exc}") from None
+            raise ConfigError(f"{where}: {exc}") from None
     return Subscriber(protocol, endpoint, secret)
 
 
 def _check_template(template: Any) -> None:
     """An incident_url template may use only the documented fields."""
     if not isinstance(template, str):
-        raise NotifyConfigError("[notifications] incident_url must be a string")
+        raise ConfigError("[notifications] incident_url must be a string")
     try:
         names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
     except ValueError as exc:
-        raise NotifyConfigError(f"[notifications] incident_url: {exc}") from None
+        raise ConfigError(f"[notifications] incident_url: {exc}") from None
     unknown = names - set(URL_FIELDS)
     if unknown:
-        raise NotifyConfigError(
+        raise ConfigError(
             f"[notifications] incident_url uses {', '.join(sorted(unknown))}; it may use {{{'}, {'.join(URL_FIELDS)}}}"
         )
     try:
-        check_url(template.format(**dict.fromkeys(URL_FIELDS, "x")))
+        http_url(template.format(**dict.fromkeys(URL_FIELDS, "x")))
     except ValueError as exc:
-        raise NotifyConfigError(f"[notifications] incident_url: {exc}") from None
+        raise ConfigError(f"[notifications] incident_url: {exc}") from None
 
 
 def _seconds(section: Mapping[str, Any], key: str, default: float) -> float:
     value = section.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise NotifyConfigError(f"[notifications] {key} must be a positive number of seconds")
+        raise ConfigError(f"[notifications] {key} must be a positive number of seconds")
     return float(value)
-
-
-def _table(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise NotifyConfigError(f"{where} must be a table")
-    return value
-
-
-def _no_unknown(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    """A misspelt key would otherwise be ignored silently, and its subscriber never hear a thing."""
-    unknown = set(table) - allowed
-    if unknown:
-        raise NotifyConfigError(f"{where}: unknown key {', '.join(sorted(unknown))}")

@@ -16,29 +16,27 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
 import urllib.parse
-from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape
 
 from sqlalchemy.engine import Connection
 
-from incidentd import channels
 from incidentd.channels.twilio import VOICE_PATH
 from incidentd.clock import Clock
 from incidentd.domain import arns
-from incidentd.engine import escalation
 from incidentd.protocol.wire import WireRequest, WireResponse
+from incidentd.services import engagements as acknowledgement
 from incidentd.store import channels as channel_store
 from incidentd.store import engagements
 from incidentd.store.db import Database
+from incidentd.store.unit import Unit
 
 log = logging.getLogger("incidentd.paging")
 
 SMS_PATH = "/twilio/sms"
-_CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")  # accept codes are six digits (escalation.new_code)
+_CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")  # accept codes are six digits (services.engagements.new_code)
 _OFF = "Replies from phones are off: set INCIDENTD_TWILIO_PUBLIC_URL (or [twilio] public_url)."
 
 
@@ -55,15 +53,11 @@ class Refused(Exception):
 class TwilioReplies:
     """The two callbacks Twilio makes for incidentd's number and calls."""
 
-    def __init__(self, db: Database, clock: Clock, raw_config: Mapping[str, Any], env: Mapping[str, str]) -> None:
+    def __init__(self, db: Database, clock: Clock, callbacks: tuple[str, str, str] | None) -> None:
         self.db = db
         self.clock = clock
-        self.settings = channels.twilio_callback_settings(env, raw_config)
-
-    @classmethod
-    def serving(cls, db: Database, clock: Clock, raw_config: Mapping[str, Any]) -> TwilioReplies:
-        """The callbacks of a server, configured from its config file and environment."""
-        return cls(db, clock, raw_config, os.environ)
+        # The account SID, auth token and public URL callbacks are checked against (config.DeliverySettings).
+        self.settings = callbacks
 
     def sms(self, request: WireRequest) -> WireResponse:
         """A text to incidentd's number: acknowledge the pages whose codes it names; the TwiML text back."""
@@ -75,7 +69,7 @@ class TwilioReplies:
         if not codes:
             return _twiml("Message", "To acknowledge a page, reply with the 6-digit accept code it came with.")
         with self.db.write() as conn:
-            acknowledged = acknowledge_by_code(conn, form.get("From", ""), codes, self.clock.now_ms())
+            acknowledged = acknowledge_by_code(self.db, conn, form.get("From", ""), codes, self.clock.now_ms())
         if not acknowledged:
             return _twiml("Message", "No unacknowledged page with that code was sent to this number.")
         subjects = [page.get("PublicSubject") or page.get("Subject") or "page" for page in acknowledged]
@@ -92,7 +86,7 @@ class TwilioReplies:
         page_arn = dict(urllib.parse.parse_qsl(request.query_string.decode("latin-1"))).get("page", "")
         with self.db.write() as conn:
             # The callee is To: Twilio reports an outbound call from incidentd's number to the person.
-            done = acknowledge_call(conn, page_arn, form.get("To", ""), self.clock.now_ms())
+            done = acknowledge_call(self.db, conn, page_arn, form.get("To", ""), self.clock.now_ms())
         return _twiml("Say", "Acknowledged. Goodbye." if done else "This page can't be acknowledged any more.")
 
     def _verified(self, request: WireRequest, path: str) -> dict[str, str]:
@@ -111,7 +105,9 @@ class TwilioReplies:
         return form
 
 
-def acknowledge_by_code(conn: Connection, number: str, codes: list[str], now_ms: int) -> list[dict[str, Any]]:
+def acknowledge_by_code(
+    db: Database, conn: Connection, number: str, codes: list[str], now_ms: int
+) -> list[dict[str, Any]]:
     """Accept (READ) each unread page with one of the codes whose contact texts from the number; those pages."""
     accepted = []
     for code in codes:
@@ -119,13 +115,13 @@ def acknowledge_by_code(conn: Connection, number: str, codes: list[str], now_ms:
             channel = _phone_channel(conn, account_id, page["contact_arn"], "SMS", number)
             if channel is None:
                 continue  # the code went to someone else: a number only acknowledges its own contact's pages
-            escalation.accept(conn, account_id, page, "READ", code, channel, now_ms)
+            acknowledgement.accept(Unit(conn, db, account_id, now_ms), page, "READ", code, channel)
             log.info("page %s acknowledged by a text from its contact's channel %s", page["arn"], channel)
             accepted.append(page)
     return accepted
 
 
-def acknowledge_call(conn: Connection, page_arn: str, number: str, now_ms: int) -> bool:
+def acknowledge_call(db: Database, conn: Connection, page_arn: str, number: str, now_ms: int) -> bool:
     """Accept (READ) the page a call was made for, if still unread and the callee's number is its contact's."""
     parsed = arns.parse(page_arn)
     if parsed is None or parsed.service != "ssm-contacts":
@@ -136,7 +132,8 @@ def acknowledge_call(conn: Connection, page_arn: str, number: str, now_ms: int) 
     channel = _phone_channel(conn, parsed.account, page["contact_arn"], "VOICE", number)
     if channel is None:
         return False
-    escalation.accept(conn, parsed.account, page, "READ", page["accept_code"], channel, now_ms)
+    unit = Unit(conn, db, parsed.account, now_ms)
+    acknowledgement.accept(unit, page, "READ", page["accept_code"], channel)
     log.info("page %s acknowledged by a key pressed on a call to its contact's channel %s", page_arn, channel)
     return True
 

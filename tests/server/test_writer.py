@@ -8,9 +8,9 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from incidentd.server.writer import GroupCommitWriter
 from incidentd.store import tags
 from incidentd.store.db import Database
-from incidentd.store.writer import GroupCommitWriter
 
 ACCOUNT = "111122223333"
 

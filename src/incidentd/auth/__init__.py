@@ -1,0 +1,1 @@
+"""Who acts: principals (and, as they come, the policies that say what each may do)."""

@@ -1,0 +1,28 @@
+"""Principals: the identity an action is taken as, shown in createdBy, lastModifiedBy and modifiedBy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from incidentd.domain import arns
+
+# Incident Manager acts on an account's incidents through this service-linked role (aws-semantics §3.1).
+SERVICE_ROLE = "role/aws-service-role/ssm-incidents.amazonaws.com/AWSServiceRoleForIncidentManager"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An identity of an account: an API key's IAM user, a runbook's role, or Incident Manager itself."""
+
+    account_id: str
+    arn: str
+
+    @classmethod
+    def user(cls, account_id: str, name: str) -> Principal:
+        """An IAM user of the account (an access key's, or an alert source's)."""
+        return cls(account_id, arns.caller(account_id, name))
+
+    @classmethod
+    def service(cls, account_id: str) -> Principal:
+        """Incident Manager acting on the account's incidents by itself, as its service-linked role."""
+        return cls(account_id, f"arn:{arns.PARTITION}:iam::{account_id}:{SERVICE_ROLE}")

@@ -1,0 +1,90 @@
+"""Settings: the whole config file and the INCIDENTD_* environment, read once into typed values."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from incidentd.config import notifications
+from incidentd.config.credentials import read_credentials
+from incidentd.config.delivery import DeliverySettings
+from incidentd.config.logs import LogSettings
+from incidentd.config.notifications import NotifySettings
+from incidentd.config.sections import (
+    IngestSettings,
+    PagerDutySettings,
+    ReplicationSettings,
+    RunbookSettings,
+    ServerSettings,
+    WorkerSettings,
+)
+from incidentd.config.values import ConfigError, text
+from incidentd.protocol.sigv4 import Credential
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_DATABASE_URL = "sqlite:///data/incidentd.db"  # a data folder under the working directory
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a node needs to know to run, each section with its defaults."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    region: str = DEFAULT_REGION
+    credentials: Mapping[str, Credential] = field(default_factory=dict, repr=False)
+    users: Mapping[str, str] = field(default_factory=dict)  # access key id -> IAM user name in caller ARNs
+    replication: ReplicationSettings = ReplicationSettings()
+    worker: WorkerSettings = WorkerSettings()
+    server: ServerSettings = ServerSettings()
+    runbooks: RunbookSettings = RunbookSettings()
+    pagerduty: PagerDutySettings = PagerDutySettings()
+    ingest: IngestSettings = IngestSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    notifications: NotifySettings = field(default_factory=lambda: notifications.read({}, {}, DEFAULT_REGION, {}))
+    logging: LogSettings = LogSettings()
+
+    def caller_name(self, access_key_id: str) -> str:
+        """The user name that createdBy/lastModifiedBy ARNs show for a key."""
+        return self.users.get(access_key_id, access_key_id)
+
+
+def load(config_path: str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the config file (--config, else INCIDENTD_CONFIG, if any), then apply the environment over it."""
+    env = os.environ if environ is None else environ
+    path = config_path or env.get("INCIDENTD_CONFIG")
+    raw: dict[str, Any] = {}
+    if path:
+        try:
+            raw = tomllib.loads(Path(path).read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"can't read config file {path}: {exc}") from None
+    return from_toml(raw, env)
+
+
+def from_toml(raw: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings a parsed config file describes, with the environment (none by default) over it."""
+    env: Mapping[str, str] = {} if environ is None else environ
+    database_url = env.get("INCIDENTD_DATABASE_URL") or text(
+        raw.get("database_url", DEFAULT_DATABASE_URL), "database_url"
+    )
+    region = env.get("INCIDENTD_REGION") or text(raw.get("region", DEFAULT_REGION), "region")
+    credentials, users = read_credentials(raw, env)
+    return Settings(
+        database_url=database_url,
+        region=region,
+        credentials=credentials,
+        users=users,
+        replication=ReplicationSettings.read(raw),
+        worker=WorkerSettings.read(raw),
+        server=ServerSettings.read(raw, env),
+        runbooks=RunbookSettings.read(raw),
+        pagerduty=PagerDutySettings.read(raw),
+        ingest=IngestSettings.read(raw),
+        delivery=DeliverySettings.read(raw, env),
+        notifications=notifications.read(raw, env, region, credentials),
+        logging=LogSettings.read(raw, env),
+    )
