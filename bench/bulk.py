@@ -1,8 +1,7 @@
-"""Bulk writers for seeded rows: executemany in large transactions on SQLite, COPY on PostgreSQL.
+"""Bulk writers for seeded rows: executemany in large transactions on SQLite, COPY on PostgreSQL."""
 
-The rows come from seed.rows with docs already as the text incidentd stores, so nothing here serialises
-JSON again; the statements and column lists come from incidentd's own tables.
-"""
+# The rows come from seed.rows with docs already as the text incidentd stores, so nothing here serialises JSON again;
+# the statements and column lists come from incidentd's own tables.
 
 from __future__ import annotations
 
@@ -14,20 +13,12 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
+from internals import metadata, normalise_url
 from seed import Row
 
-from incidentd.store.db import normalise_url
-from incidentd.store.tables import metadata
-
-BATCH_ROWS = 200_000
+BATCH_ROWS = 200_000  # rows per transaction: big enough that commits cost nothing, small enough to show progress
 LOG_EVERY = 2_000_000  # rows between progress lines
-TABLES = (
-    "incidents",
-    "timeline_events",
-    "tags",
-    "jobs",
-)  # what seed.rows writes  # rows per transaction: big enough that commits cost nothing, small enough to show progress
-
+TABLES = ("incidents", "timeline_events", "tags", "jobs")  # what seed.rows writes
 
 Batch = dict[tuple[str, tuple[str, ...]], list[Any]]  # (table, columns) -> value tuples or COPY lines
 
@@ -43,37 +34,46 @@ def _batches(rows: Iterable[Row]) -> Iterator[Batch]:
         yield batch
 
 
-def _index_ddl(dialect: sa.Dialect, tables: Iterable[str]) -> tuple[list[str], list[str]]:
-    """DROP and CREATE statements for the secondary indexes incidentd declares on these tables."""
-    indexes = [index for name in tables for index in metadata.tables[name].indexes]
-    drops = [str(sa.schema.DropIndex(index).compile(dialect=dialect)) for index in indexes]
-    creates = [str(sa.schema.CreateIndex(index).compile(dialect=dialect)) for index in indexes]
-    return drops, creates
+def _fill(
+    dialect: sa.Dialect,
+    execute: Callable[[str], Any],
+    write_batch: Callable[[Batch], None],
+    rows: Iterable[Row],
+    progress: Callable[[int], None],
+    rebuild: bool,
+) -> None:
+    """Write the rows a batch at a time; with rebuild, without incidentd's secondary indexes, built again after."""
+    indexes = [index for name in TABLES for index in metadata.tables[name].indexes] if rebuild else []
+    for index in indexes:
+        execute(str(sa.schema.DropIndex(index).compile(dialect=dialect)))
+    written = 0
+    for batch in _batches(rows):
+        write_batch(batch)
+        written += sum(len(values) for values in batch.values())
+        progress(written)
+    for index in indexes:
+        execute(str(sa.schema.CreateIndex(index).compile(dialect=dialect)))
 
 
 def _sqlite(path: str, rows: Iterable[Row], progress: Callable[[int], None], rebuild: bool) -> None:
     dialect = sa.create_engine("sqlite://").dialect
     conn = sqlite3.connect(path, isolation_level=None)
-    drops, creates = _index_ddl(dialect, TABLES) if rebuild else ([], [])
+
+    def write_batch(batch: Batch) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        for (name, columns), values in batch.items():
+            conn.executemany(
+                str(metadata.tables[name].insert().compile(dialect=dialect, column_keys=list(columns))), values
+            )
+        conn.execute("COMMIT")
+
     try:
         # Nobody else is connected while seeding (the server is stopped), and a half-seeded throwaway database
         # is simply made again: durability costs here buy nothing. A big page cache keeps the random-UUID
         # primary-key inserts off the disk.
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("PRAGMA cache_size=-1000000")
-        for statement in drops:
-            conn.execute(statement)
-        written = 0
-        for batch in _batches(rows):
-            conn.execute("BEGIN IMMEDIATE")
-            for (name, columns), values in batch.items():
-                sql = str(metadata.tables[name].insert().compile(dialect=dialect, column_keys=list(columns)))
-                conn.executemany(sql, values)
-                written += len(values)
-            conn.execute("COMMIT")
-            progress(written)
-        for statement in creates:
-            conn.execute(statement)
+        _fill(dialect, conn.execute, write_batch, rows, progress, rebuild)
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # leave the server a short WAL to start from
     finally:
         conn.close()
@@ -81,23 +81,18 @@ def _sqlite(path: str, rows: Iterable[Row], progress: Callable[[int], None], reb
 
 def _postgresql(url: str, rows: Iterable[Row], progress: Callable[[int], None], rebuild: bool) -> None:
     dialect = sa.create_engine("postgresql+psycopg://").dialect  # makes no connection
-    drops, creates = _index_ddl(dialect, TABLES) if rebuild else ([], [])
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
-        # As on SQLite: a throwaway database, re-made if seeding fails, needs no flush at each commit.
-        conn.execute("SET synchronous_commit = off")
-        conn.execute("SET maintenance_work_mem = '256MB'")
-        for statement in drops:
-            conn.execute(statement)
-        written = 0
-        for batch in _batches(rows):
+
+        def write_batch(batch: Batch) -> None:
             with conn.transaction(), conn.cursor() as cursor:
                 for (name, columns), values in batch.items():
                     with cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
                         copy.write("".join(values).encode())
-                    written += len(values)
-            progress(written)
-        for statement in creates:
-            conn.execute(statement)
+
+        # As on SQLite: a throwaway database, re-made if seeding fails, needs no flush at each commit.
+        conn.execute("SET synchronous_commit = off")
+        conn.execute("SET maintenance_work_mem = '256MB'")
+        _fill(dialect, conn.execute, write_batch, rows, progress, rebuild)
         # incidentd never runs ANALYZE itself, but autovacuum would after a load this size; do it now so the
         # measured plans are the ones a server settles into rather than whichever one a race gives.
         conn.execute("ANALYZE")
@@ -106,11 +101,9 @@ def _postgresql(url: str, rows: Iterable[Row], progress: Callable[[int], None], 
 def write(
     database_url: str, make_rows: Callable[[bool], Iterable[Row]], log: Callable[[str], None], rebuild: bool = False
 ) -> int:
-    """Insert the rows make_rows(copy_lines) gives (COPY lines for PostgreSQL, tuples for SQLite); how many.
-
-    rebuild drops the secondary indexes first and builds them again at the end: sorting once is several
-    times faster than keeping them up to date row by row, once the rows run to millions.
-    """
+    """Insert the rows make_rows(copy_lines) gives (COPY lines for PostgreSQL, tuples for SQLite); how many."""
+    # rebuild drops the secondary indexes first and builds them again at the end: sorting once is several times faster
+    # than keeping them up to date row by row, once the rows run to millions.
     url = normalise_url(database_url)
     began = time.monotonic()
     total = 0

@@ -6,9 +6,7 @@ import argparse
 from typing import Any
 
 import uvicorn
-
-from incidentd import cli
-from incidentd.server import processes
+from internals import cli, processes
 
 BODY = b"Hello, world!"
 HEADERS = [(b"content-type", b"text/plain"), (b"content-length", str(len(BODY)).encode())]

@@ -1,11 +1,10 @@
-"""CPU per request without the network: boto3-signed requests fed straight to incidentd's ASGI application.
+"""CPU per request without the network: boto3-signed requests fed straight to incidentd's ASGI application."""
 
-`python bench/inprocess.py [--requests N] [--database URL]` prints, for GetResponsePlan and StartIncident, the CPU
-time the process spent per request (event loop and group-commit writer together), and the worker's CPU time per
-incident to run the StartIncident's response job. Nothing here goes through uvicorn or the kernel's loopback, so
-the figures say what incidentd's own code costs; `run.py` says what a client sees. Figures from noisy machines
-vary by ±15% between runs: compare runs made one after the other.
-"""
+# `python bench/inprocess.py [--requests N] [--database URL]` prints, for GetResponsePlan and StartIncident, the CPU
+# time the process spent per request (event loop and group-commit writer together), and the worker's CPU time per
+# incident to run the StartIncident's response job. Nothing here goes through uvicorn or the kernel's loopback, so the
+# figures say what incidentd's own code costs; `run.py` says what a client sees. Figures from noisy machines vary by
+# ±15% between runs: compare runs made one after the other.
 
 from __future__ import annotations
 
@@ -16,7 +15,6 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -24,20 +22,24 @@ import project_venv
 
 project_venv.use()  # `python bench/inprocess.py` with the system interpreter reruns under .venv
 
-import boto3  # noqa: E402
 import servers  # noqa: E402
+import signing  # noqa: E402
 import tenant  # noqa: E402
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse  # noqa: E402
-from botocore.config import Config  # noqa: E402
+from internals import (  # noqa: E402
+    Application,
+    Database,
+    Dispatcher,
+    Invoker,
+    SystemClock,
+    Worker,
+    config,
+    migrate,
+)
 
 Scope = dict[str, Any]
 CONCURRENCY = 32  # requests in flight at once, as wrk's 32 connections keep them
-
-
-class _Captured(Exception):
-    def __init__(self, request: AWSPreparedRequest) -> None:
-        super().__init__("captured")
-        self.request = request
+ENDPOINT = "http://127.0.0.1:1"  # signed into every request; nothing listens there
 
 
 def scope_of(request: AWSPreparedRequest) -> tuple[Scope, bytes]:
@@ -64,21 +66,14 @@ class InProcess:
     """incidentd's application on one database, with no worker running beside it."""
 
     def __init__(self, database_url: str, account: servers.BenchAccount) -> None:
-        os.environ["INCIDENTD_CREDENTIALS"] = account.credentials
-        from incidentd import config
-        from incidentd.clock import SystemClock
-        from incidentd.server.asgi import Application
-        from incidentd.server.dispatch import Dispatcher
-        from incidentd.store import migrate
-        from incidentd.store.db import Database
-
-        settings = config.load(None)
-        settings.database_url = database_url
+        environ = {**os.environ, "INCIDENTD_CREDENTIALS": account.credentials, "INCIDENTD_DATABASE_URL": database_url}
+        settings = config.load(None, environ)
         self.db = Database(database_url)
         migrate.upgrade(self.db)
         self.settings = settings
         self.account = account
-        self.app = Application(Dispatcher(settings, self.db, SystemClock(), dict(settings.credentials)))
+        self.app = Application(Dispatcher(Invoker(self.db, SystemClock(), settings), dict(settings.credentials)))
+        self.signer = signing.Signer(ENDPOINT, account)
 
     async def call(self, scope: Scope, body: bytes) -> tuple[int, bytes]:
         """One request through the ASGI application: its status and body."""
@@ -93,45 +88,20 @@ class InProcess:
         await self.app(scope, receive, send)
         return sent[0]["status"], sent[1]["body"]
 
-    def client(self, on_send: Callable[..., Any]) -> Any:
-        """An unmodified boto3 client whose requests go to on_send instead of the network."""
-        client = boto3.client(
-            "ssm-incidents",
-            endpoint_url="http://127.0.0.1:1",
-            region_name="us-east-1",
-            aws_access_key_id=self.account.access_key,
-            aws_secret_access_key=self.account.secret_key,
-            config=Config(retries={"max_attempts": 1}),
-        )
-        client.meta.events.register("before-send.ssm-incidents.*", on_send)
-        return client
-
     def api(self) -> Any:
         """A boto3 client answered by the application (for set-up)."""
 
         def answer(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
             status, data = asyncio.run(self.call(*scope_of(request)))
-            raw = _RawBody(data)
-            return AWSResponse(request.url, status, {"content-type": "application/json"}, raw)
+            return AWSResponse(request.url, status, {"content-type": "application/json"}, _RawBody(data))
 
-        return self.client(answer)
+        client = signing.client(ENDPOINT, self.account)
+        client.meta.events.register("before-send.ssm-incidents.*", answer)
+        return client
 
-    def signer(self) -> Callable[..., tuple[Scope, bytes]]:
-        """signed("start_incident", **params): the scope and body of that boto3 call, signed and not sent."""
-
-        def capture(request: AWSPreparedRequest, **_: Any) -> None:
-            raise _Captured(request)
-
-        client = self.client(capture)
-
-        def signed(method: str, **params: Any) -> tuple[Scope, bytes]:
-            try:
-                getattr(client, method)(**params)
-            except _Captured as captured:
-                return scope_of(captured.request)
-            raise RuntimeError("boto3 sent the request instead of letting it be captured")
-
-        return signed
+    def signed(self, method: str, **params: Any) -> tuple[Scope, bytes]:
+        """The scope and body of boto3's signed request for client.<method>(**params), not sent."""
+        return scope_of(self.signer.prepared(method, **params))
 
     def run(self, requests: list[tuple[Scope, bytes]]) -> float:
         """Send the requests CONCURRENCY at a time; the CPU seconds the process spent. Every answer must be a 200."""
@@ -167,14 +137,11 @@ class _RawBody:
 
 def measure(count: int, database_url: str) -> dict[str, float]:
     """Microseconds of CPU per GetResponsePlan, per StartIncident, and per incident's response in the worker."""
-    from incidentd.clock import SystemClock
-    from incidentd.engine.worker import Worker
-
     bench = InProcess(database_url, servers.BenchAccount())
     api = bench.api()
     api.create_replication_set(regions={"us-east-1": {}})
     plan = api.create_response_plan(**tenant.plan_request(bench.account.account_id))["arn"]
-    signed = bench.signer()
+    signed = bench.signed
     read = [signed("get_response_plan", arn=plan)] * count
 
     def starts() -> list[tuple[Scope, bytes]]:
@@ -197,14 +164,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="requests of each kind (default 3000)")
     parser.add_argument("--database", help="a database URL (default: SQLite in a temporary folder)")
     args = parser.parse_args()
-    folder = tempfile.mkdtemp(prefix="incidentd-inprocess-")
-    # The worker warns for every incident (the bench plan's contact and runbook do not exist): to a file, as a
-    # server's log would, so that writing them is counted but not shown.
-    logging.basicConfig(filename=f"{folder}/incidentd.log", level=logging.INFO)
-    logging.getLogger("incidentd.access").setLevel(logging.WARNING)  # off, as `incidentd serve` has it by default
-    database_url = args.database or f"sqlite:///{folder}/incidentd.db"
-    for name, micros in measure(args.requests, database_url).items():
-        print(f"{name:24} {micros:7.0f} µs of CPU each")
+    with tempfile.TemporaryDirectory(prefix="incidentd-inprocess-") as folder:
+        # The worker warns for every incident (the bench plan's contact and runbook do not exist): to a file, as a
+        # server's log would, so that writing them is counted but not shown.
+        logging.basicConfig(filename=f"{folder}/incidentd.log", level=logging.INFO)
+        logging.getLogger("incidentd.access").setLevel(logging.WARNING)  # off, as `incidentd serve` has it by default
+        database_url = args.database or f"sqlite:///{folder}/incidentd.db"
+        for name, micros in measure(args.requests, database_url).items():
+            print(f"{name:24} {micros:7.0f} µs of CPU each")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ class Result:
     exhausted_threads: int
     server_cpu_pct: float = 0.0  # of one core: near 100 for a one-thread server that is the bottleneck
     wrk_cpu_pct: float = 0.0  # the load generator's own share of the two cores it competes for
+    peak_rss_mb: float = 0.0  # the server's most resident memory over the scenario, where the scale run measures it
 
     @property
     def rps(self) -> float:
@@ -62,10 +63,8 @@ def require_wrk() -> str:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time a process and its live children have used, all threads included.
-
-    `serve --processes N` serves from children of the process the benchmark started.
-    """
+    """User plus system CPU time a process and its live children have used, all threads included."""
+    # `serve --processes N` serves from children of the process the benchmark started.
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return own + sum(cpu_seconds(child) for child in _children(pid))

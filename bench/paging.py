@@ -1,14 +1,15 @@
-"""`python bench/paging.py`: start engagements at a steady rate and time how long until each first page is mailed.
+"""`python bench/paging.py`: start engagements at a steady rate and time how long until each first page is mailed."""
 
-The target (issue 3): at 50 engagements started per second, the first page of each leaves within 1 second (p99),
-measured against a local SMTP sink. The baseline of the same run is the sink itself: the time this process needs
-to hand a mail to it directly over SMTP, which is the floor any page delivery pays.
-"""
+# The target (issue 3): at 50 engagements started per second, the first page of each leaves within 1 second (p99),
+# measured against a local SMTP sink. The baseline of the same run is the sink itself: the time this process needs to
+# hand a mail to it directly over SMTP, which is the floor any page delivery pays.
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import queue
+import shutil
 import smtplib
 import statistics
 import sys
@@ -19,13 +20,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import boto3  # noqa: E402
-import run  # noqa: F401  (re-executes under the project's venv when needed)
+import project_venv
+
+project_venv.use()  # `python bench/paging.py` with the system interpreter reruns under .venv
+
 import servers  # noqa: E402
-from botocore.config import Config  # noqa: E402
+from signing import REGION, client  # noqa: E402
 from sink import RemoteSink  # noqa: E402
 
-REGION = "us-east-1"
 THREADS = 16  # enough for 50 calls a second that each take tens of milliseconds
 
 
@@ -35,19 +37,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rate", type=int, default=50, help="engagements started per second (default 50)")
     parser.add_argument("--duration", type=int, default=20, help="seconds of load (default 20)")
     parser.add_argument("--contacts", type=int, default=50, help="personal contacts paged round robin (default 50)")
-    parser.add_argument("--database", default="sqlite", help="'sqlite' (default) or 'postgresql'")
+    parser.add_argument(
+        "--database", default="sqlite", help="as run.py's: 'sqlite' (default), 'postgresql' or a postgresql:// URL"
+    )
     return parser.parse_args(argv)
 
 
 def _client(service: str, endpoint: str, account: servers.BenchAccount) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=account.access_key,
-        aws_secret_access_key=account.secret_key,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, max_pool_connections=64),
-    )
+    return client(endpoint, account, service, max_pool_connections=64)
 
 
 def set_up(endpoint: str, account: servers.BenchAccount, sink: RemoteSink, count: int) -> list[str]:
@@ -125,17 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its table row."""
     args = parse_args(argv)
     account = servers.BenchAccount()
-    sink = RemoteSink()
-    workdir = Path(tempfile.mkdtemp(prefix="incidentd-paging-bench-"))
-    database = None
-    if args.database == "postgresql":
-        database = servers.PostgresDatabase(servers.DEFAULT_PG_ADMIN)
-        url = database.url
-    else:
-        url = f"sqlite:///{workdir / 'incidentd.db'}"
-    env = {"INCIDENTD_SMTP_URL": sink.url, "INCIDENTD_EMAIL_FROM": "incidentd@example.com"}
-    server = servers.start_incidentd(workdir, url, account, extra_env=env)
-    try:
+    env = {"INCIDENTD_EMAIL_FROM": "incidentd@example.com"}
+    with contextlib.ExitStack() as stack:
+        workdir = Path(tempfile.mkdtemp(prefix="incidentd-paging-bench-"))
+        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        url = stack.enter_context(servers.bench_database(args.database, workdir))
+        sink = RemoteSink()
+        stack.callback(sink.stop)
+        server = stack.enter_context(
+            servers.start_incidentd(workdir, url, account, {**env, "INCIDENTD_SMTP_URL": sink.url})
+        )
         contacts = set_up(server.url, account, sink, args.contacts)
         floor = smtp_floor(sink)
         started, answered = load(server.url, account, contacts, args.rate, args.duration)
@@ -143,11 +139,6 @@ def main(argv: list[str] | None = None) -> int:
         sink.wait_for(lambda mails: sum(m["subject"].startswith("bench page") for m in mails) >= expected, timeout=120)
         arrived = {m["subject"]: m["received"] for m in sink.mails if m["subject"].startswith("bench page")}
         latencies = [arrived[subject] - called for subject, called in started.items()]
-    finally:
-        server.stop()
-        sink.stop()
-        if database is not None:
-            database.drop()
     p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
     print(f"engagements: {expected} at {args.rate}/s on {args.database}; first pages mailed: {len(arrived)}")
     print(

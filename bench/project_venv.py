@@ -1,5 +1,4 @@
-"""Benchmark commands run as `python bench/<name>.py`: rerun them with the project's .venv when botocore or
-incidentd is missing from the interpreter that started them."""
+"""Rerun a `python bench/<name>.py` command under .venv when its interpreter lacks botocore or incidentd."""
 
 from __future__ import annotations
 

@@ -96,24 +96,24 @@ def summarize(raw: Path, top: int = 12) -> dict[str, Any]:
     }
 
 
-def profile_subjects(bench: Any, out: Path) -> dict[str, Any]:
-    """Extra runs of each subject under py-spy; their rates are not the benchmark's (py-spy takes CPU)."""
+def profile_subjects(subject: Any, load: loadgen.Load, out: Path) -> dict[str, Any]:
+    """Extra runs of each scenario on a scenarios.Subject under py-spy; not the benchmark's rates (py-spy takes CPU)."""
     if py_spy() is None:
         print("py-spy not found (pip install py-spy): no profile", file=sys.stderr)
         return {}
     out.mkdir(parents=True, exist_ok=True)
-    seconds = bench.args.duration
+    server, seconds, writes = subject.server, int(load.duration), subject.starts
+    kind = "sqlite" if subject.database_url.startswith("sqlite") else "postgresql"
     found: dict[str, Any] = {}
     for scenario in ("GetResponsePlan", "StartIncident"):
-        kind = "sqlite" if bench.database_url.startswith("sqlite") else "postgresql"
         raw = {mode: out / f"profile-{kind}-{scenario}-{mode}.txt" for mode in ("active", "gil")}
-        # Signed before sampling starts; running out of tokens is harmless in a profile.
-        batch = bench.sign_batch(bench.token_budget(seconds, 3)) if scenario == "StartIncident" else None
-        spies = [start(bench.incidentd.pid, seconds, path, gil=(mode == "gil")) for mode, path in raw.items()]
+        # Signed before sampling starts; running out of requests is harmless in a profile.
+        batch = writes.batch(writes.budget(seconds, load.connections)) if scenario == "StartIncident" else None
+        spies = [start(server.pid, seconds, path, gil=(mode == "gil")) for mode, path in raw.items()]
         if batch is not None:
-            result = bench.send_batch(batch, seconds)
+            result = writes.send(server, batch, load, seconds)
         else:
-            result = loadgen.run(bench.incidentd.url + "/", bench.get_file, "cycle", bench.load)
+            result = loadgen.run(server.url + "/", subject.get_file, "cycle", load)
         for spy in spies:
             spy.wait(timeout=seconds + 60)
         found[scenario] = {"rps_while_profiled": round(result.rps, 1)}

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+
+from loadgen import Result
 
 SAMPLE_SECONDS = 0.05
 
@@ -17,12 +20,11 @@ def _status_kb(pid: int, field: str) -> int:
 
 
 class PeakRss:
-    """`with PeakRss(pid) as peak: ...` then `peak.mb`: the most memory the process held inside the block.
+    """`with PeakRss(pid) as peak: ...` then `peak.mb`: the most memory the process held inside the block."""
 
-    The kernel's high-water mark (VmHWM) catches even short spikes, but it counts from the process's start;
-    writing 5 to clear_refs resets it, so that each scenario gets its own peak. Where that is refused (an
-    old kernel, another user's process) a sampler thread reads VmRSS every 50 ms instead.
-    """
+    # The kernel's high-water mark (VmHWM) catches even short spikes, but it counts from the process's start; writing 5
+    # to clear_refs resets it, so that each scenario gets its own peak. Where that is refused (an old kernel, another
+    # user's process) a sampler thread reads VmRSS every 50 ms instead.
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
@@ -61,3 +63,11 @@ class PeakRss:
         if self.method == "VmHWM":
             peak_kb = max(peak_kb, _status_kb(self.pid, "VmHWM"))
         self.mb = round(peak_kb / 1024, 1)
+
+
+def measured(pid: int, run: Callable[[], Result]) -> Result:
+    """What run() measured, with the process's peak RSS over it."""
+    with PeakRss(pid) as peak:
+        result = run()
+    result.peak_rss_mb = peak.mb
+    return result

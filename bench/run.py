@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,7 +25,7 @@ import report  # noqa: E402
 import scale  # noqa: E402
 import servers  # noqa: E402
 import tenant  # noqa: E402
-from scenarios import Bench, log  # noqa: E402
+from scenarios import Subject, log, plain_round  # noqa: E402
 
 
 def _counts(text: str) -> list[int]:
@@ -58,7 +60,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="turn incidentd's SQLite read cache off (INCIDENTD_READ_CACHE_MIB=0): every read from the database",
     )
-    parser.add_argument("--profile", action="store_true", help="then profile both subjects with py-spy")
+    parser.add_argument(
+        "--against",
+        metavar="REF",
+        help="also measure incidentd as of a git ref of this repository (e.g. HEAD, main~3), in the same rounds",
+    )
+    parser.add_argument("--profile", action="store_true", help="then profile both scenarios with py-spy")
     parser.add_argument(
         "--incidents",
         type=_counts,
@@ -74,15 +81,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.connections < args.threads or min(args.duration, args.rounds, args.threads, args.processes) < 1:
         parser.error("need duration, rounds, threads, processes >= 1 and connections >= threads")
+    if args.against and args.incidents:
+        parser.error("--against measures the plain run only, not the scale matrix (--incidents)")
     return args
 
 
-def _meta(args: argparse.Namespace, kind: str, database_url: str) -> dict[str, Any]:
+def _meta(args: argparse.Namespace, database_url: str) -> dict[str, Any]:
     """The conditions of the run, kept with its figures."""
     wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False).stdout
     return {
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "database_kind": kind,
+        "database_kind": "sqlite" if database_url.startswith("sqlite") else "postgresql",
         "database": database_url.split("@")[-1],
         "threads": args.threads,
         "connections": args.connections,
@@ -100,60 +109,66 @@ def _meta(args: argparse.Namespace, kind: str, database_url: str) -> dict[str, A
     }
 
 
+def plain(args: argparse.Namespace, stack: contextlib.ExitStack, workdir: Path, database_url: str) -> dict[str, Any]:
+    """The rounds of the plain run, with --against's server beside this one; the results and checks."""
+    meta = _meta(args, database_url)
+    env = {"INCIDENTD_READ_CACHE_MIB": "0"} if args.no_read_cache else None
+
+    def serve(folder: Path, url: str, src: Path | None = None) -> servers.Process:
+        account = servers.BenchAccount()
+        return stack.enter_context(servers.start_incidentd(folder, url, account, env, args.processes, src))
+
+    subjects = [Subject(serve(workdir, database_url), database_url, workdir)]
+    if args.against:
+        # The same settings and credentials, its own database, incidentd's code as of the ref.
+        folder = workdir / "against"
+        folder.mkdir()
+        src, commit = stack.enter_context(servers.worktree(args.against, folder / "tree"))
+        url = stack.enter_context(servers.bench_database(args.database, folder))
+        subjects.append(Subject(serve(folder, url, src), url, folder, label=args.against))
+        meta["against"] = f"{args.against} ({commit})"
+    hello = stack.enter_context(servers.start_hello(workdir, processes=args.processes))
+    servers_under_test = ", ".join(s.server.url for s in subjects)
+    log(
+        f"incidentd on {servers_under_test} ({meta['database_kind']}), hello-world on {hello.url}; "
+        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, {args.rounds} round(s)"
+    )
+    load = loadgen.Load(args.threads, args.connections, args.duration)
+    rounds = []
+    for number in range(args.rounds):
+        log(f"round {number + 1} of {args.rounds}")
+        rounds.append(plain_round(hello, subjects, load, args.warmup, flip=number % 2 == 1))
+    tenant.settle()  # requests still in flight when wrk stopped finish before the read-backs
+    checks = [
+        report.check("pre-signed GetResponsePlan and StartIncident answered 200; boto3 read them back", True),
+        report.errors_check(rounds, "measured runs: "),
+        *(found for s in subjects for found in s.verify(args.connections)),
+    ]
+    document = {
+        "meta": meta,
+        "summary": report.summarize(rounds),
+        "checks": checks,
+        "rounds": [{name: result.to_dict() for name, result in r.items()} for r in rounds],
+    }
+    if args.profile:
+        tenant.wait_for_worker(database_url)
+        document["profile"] = pyspy.profile_subjects(subjects[0], load, args.results)
+    return document
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run everything, print the table, write the results; 1 if a target or a check fails."""
     args = parse_args(argv)
     loadgen.require_wrk()
-    workdir = Path(tempfile.mkdtemp(prefix="incidentd-bench-"))
-    database_url, postgres = servers.bench_database(args.database, workdir)
-    kind = "sqlite" if postgres is None else "postgresql"
-    if args.incidents:
-        try:
-            return scale.run(args, database_url, kind, _meta(args, kind, database_url))
-        finally:
-            servers.clean_up([], postgres, workdir)
-    bench = Bench(args, workdir, database_url)
-    processes: list[servers.Process] = []
-    try:
-        cache_off = {"INCIDENTD_READ_CACHE_MIB": "0"} if args.no_read_cache else None
-        processes.append(
-            servers.start_incidentd(workdir, database_url, bench.account, cache_off, processes=args.processes)
-        )
-        processes.append(servers.start_hello(workdir, processes=args.processes))
-        incidentd, hello_server = processes
-        log(
-            f"incidentd on {incidentd.url} ({kind}), hello-world on {hello_server.url}; "
-            f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, {args.rounds} round(s)"
-        )
-        bench.setup(incidentd)
-        meta = _meta(args, kind, database_url)
-        rounds = []
-        for number in range(args.rounds):
-            log(f"round {number + 1} of {args.rounds}")
-            rounds.append(bench.round(hello_server))
-        checks = bench.verify(rounds)
-        rows = report.summarize(rounds)
-        document: dict[str, Any] = {
-            "meta": meta,
-            "summary": rows,
-            "checks": checks,
-            "rounds": [{name: result.to_dict() for name, result in r.items()} for r in rounds],
-        }
-        if args.profile:
-            tenant.wait_for_worker(bench.database_url)
-        found = pyspy.profile_subjects(bench, args.results) if args.profile else {}
-        if found:
-            document["profile"] = found
-        json_path, md_path = report.write(args.results, document)
-    finally:
-        servers.clean_up(processes, postgres, workdir)
-    print(report.text_table(rows))
-    for check in checks:
-        print(f"{'ok' if check['ok'] else 'CHECK FAILED'}: {check['what']}")
-    pyspy.show(found)
-    print(f"\nwritten: {json_path} and {md_path}")
-    passed = all(row["pass"] is not False for row in rows) and all(check["ok"] for check in checks)
-    return 0 if passed else 1
+    with contextlib.ExitStack() as stack:  # on the way out: servers stopped, databases dropped, worktree removed
+        workdir = Path(tempfile.mkdtemp(prefix="incidentd-bench-"))
+        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        database_url = stack.enter_context(servers.bench_database(args.database, workdir))
+        if args.incidents:
+            return scale.run(args, workdir, database_url, _meta(args, database_url))
+        document = plain(args, stack, workdir, database_url)
+    pyspy.show(document.get("profile", {}))
+    return report.publish(args.results, document, "results", "latest")
 
 
 if __name__ == "__main__":

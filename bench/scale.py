@@ -1,42 +1,38 @@
-"""`python bench/run.py --incidents 1000,1000000`: every scenario at each number of stored incidents.
+"""`python bench/run.py --incidents 1000,1000000`: every scenario at each number of stored incidents."""
 
-Two tenants share the server. The reader holds the stored incidents and is only read (GetResponsePlan,
-ListIncidentRecords), so each tier lists exactly the number it names however many writes ran before. The
-writer takes CreateResponsePlan and StartIncident; its rows land in the same tables and indexes, so writes
-are measured against the full tables too. Tiers run smallest first, each topping up the one before.
-"""
+# Two tenants share the server. The reader holds the stored incidents and is only read (GetResponsePlan,
+# ListIncidentRecords), so each tier lists exactly the number it names however many writes ran before. The writer takes
+# CreateResponsePlan and StartIncident; its rows land in the same tables and indexes, so writes are measured against the
+# full tables too. Tiers run smallest first, each topping up the one before.
 
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
+import contextlib
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import bulk
-import explain
 import listing
 import loadgen
-import scale_report
+import report
 import seed
 import servers
 import signing
 import sqlalchemy as sa
 import tenant
-from rss import PeakRss
-from scale_scenarios import Measured, TierBench
-from scenarios import log
-
-from incidentd.store.db import Database
-from incidentd.store.tables import incidents, response_plans
+from internals import incidents, reading, response_plans
+from report import BASELINE, check
+from rss import PeakRss, measured
+from scenarios import Measure, Writes, cycle, in_turn, log
 
 WRITER = servers.BenchAccount(access_key="AKIDBENCHWRITER0000", secret_key="bench-writer", account_id="210987654321")
 SMALL_ENOUGH_TO_COUNT = 10_000  # below this, boto3 reads back every stored incident; above, a window of them
-
 INDEX_REQUIRED_FROM = 100_000  # stored incidents from which the query plan must use the index
+READS = ("GetResponsePlan", "ListIncidentRecords")
 
 
 @dataclass
@@ -59,27 +55,10 @@ def _start(workdir: Path, database_url: str) -> servers.Process:
 
 def _stored(database_url: str, account_id: str) -> tuple[int, int | None]:
     """How many incidents the account has, and the oldest one's creation time."""
-    db = Database(database_url, pool_size=1)
-    try:
-        with db.read() as conn:
-            count, oldest = conn.execute(
-                sa.select(sa.func.count(), sa.func.min(incidents.c.creation_ms)).where(
-                    incidents.c.account_id == account_id
-                )
-            ).one()
-            return int(count), oldest
-    finally:
-        db.dispose()
-
-
-def _count_plans(database_url: str, account_id: str) -> int:
-    db = Database(database_url, pool_size=1)
-    try:
-        with db.read() as conn:
-            query = sa.select(sa.func.count()).select_from(response_plans)
-            return int(conn.execute(query.where(response_plans.c.account_id == account_id)).scalar_one())
-    finally:
-        db.dispose()
+    with reading(database_url) as conn:
+        query = sa.select(sa.func.count(), sa.func.min(incidents.c.creation_ms))
+        count, oldest = conn.execute(query.where(incidents.c.account_id == account_id)).one()
+        return int(count), oldest
 
 
 def _seed(setup: Setup, templates: seed.Templates, target: int) -> dict[str, Any]:
@@ -109,21 +88,17 @@ def _seed(setup: Setup, templates: seed.Templates, target: int) -> dict[str, Any
     }
 
 
-def _check(what: str, ok: bool) -> dict[str, Any]:
-    return {"what": what, "ok": bool(ok)}
-
-
 def _verify_seeded(setup: Setup, endpoint: str, target: int) -> list[dict[str, Any]]:
     """The stored incidents are there for the API: counted by boto3 (all of them, or the oldest window)."""
     have, _ = _stored(setup.database_url, setup.reader.account_id)
-    checks = [_check(f"{target:,} incidents: the database holds {have:,} for the reader", have == target)]
+    checks = [check(f"{target:,} incidents: the database holds {have:,} for the reader", have == target)]
     if target <= SMALL_ENOUGH_TO_COUNT:
         listed = tenant.count_incidents(endpoint, setup.reader)
-        checks.append(_check(f"{target:,} incidents: boto3 lists all {listed:,}", listed == target))
+        checks.append(check(f"{target:,} incidents: boto3 lists all {listed:,}", listed == target))
     else:
         listed, in_db = listing.count_check(endpoint, setup.database_url, setup.reader)
         checks.append(
-            _check(
+            check(
                 f"{target:,} incidents: boto3 lists {listed:,} in the oldest incidents' time window, "
                 f"the database has {in_db:,} there",
                 listed == in_db > 0,
@@ -132,64 +107,88 @@ def _verify_seeded(setup: Setup, endpoint: str, target: int) -> list[dict[str, A
     return checks
 
 
-class _Writes:
-    """What the writer had before a tier, to read back what the tier's writes made."""
+class Tier:
+    """The load at one tier: reads by the tenant holding the stored incidents, writes by the other."""
 
-    def __init__(self, setup: Setup, endpoint: str) -> None:
-        self.setup, self.endpoint = setup, endpoint
-        self.incidents = tenant.count_incidents(endpoint, setup.writer)
-        self.plans = _count_plans(setup.database_url, setup.writer.account_id)
-        self.jobs = tenant.count_response_jobs(setup.database_url, setup.writer.account_id)
+    def __init__(
+        self, args: argparse.Namespace, workdir: Path, incidentd: servers.Process, setup: Setup, rates: dict[str, float]
+    ) -> None:
+        self.args, self.workdir, self.incidentd, self.setup, self.rates = args, workdir, incidentd, setup, rates
+        self.load = loadgen.Load(args.threads, args.connections, args.duration)
+        plan, signer = tenant.plan_request(setup.writer.account_id), setup.writer_signer
 
-    def verify(self, bench: TierBench, tier: int, connections: int) -> list[dict[str, Any]]:
-        """Every 200 made one resource; at most one request per connection was still in flight at each stop."""
-        tenant.settle()
-        made = {
-            "StartIncident": tenant.count_incidents(self.endpoint, self.setup.writer) - self.incidents,
-            "CreateResponsePlan": _count_plans(self.setup.database_url, self.setup.writer.account_id) - self.plans,
+        def plans(count: int) -> list[bytes]:
+            return [
+                signer.raw("create_response_plan", **{**plan, "name": f"bench-{uuid.uuid4().hex}"})
+                for _ in range(count)
+            ]
+
+        def starts(count: int) -> list[bytes]:
+            return signer.start_incidents(setup.writer_plan, count)
+
+        # The rates seen at earlier tiers size the first batches of this one; the counts start afresh.
+        self.writes = {
+            name: Writes(name, sign, workdir, rates.get(name, 0.0))
+            for name, sign in (("CreateResponsePlan", plans), ("StartIncident", starts))
         }
-        checks = []
-        for name, created in made.items():
-            ledger = bench.writes[name].ledger
-            in_flight_ok = created - ledger.ok <= connections * ledger.runs
-            checks.append(
-                _check(
-                    f"{tier:,} incidents: {name}: {created} created for {ledger.ok} 200s and {ledger.sent} sent",
-                    0 < ledger.ok <= created <= ledger.sent and in_flight_ok,
-                )
-            )
-        jobs = tenant.count_response_jobs(self.setup.database_url, self.setup.writer.account_id) - self.jobs
-        per = tenant.JOBS_PER_INCIDENT
-        checks.append(
-            _check(
-                f"{tier:,} incidents: {jobs} response jobs, {per} per new incident",
-                jobs == per * made["StartIncident"],
-            )
-        )
-        return checks
+        self.files: dict[str, Path] = {}
+        self.before = self._made()
+
+    def _made(self) -> dict[str, int]:
+        """What the writer holds: to read back what this tier's writes made."""
+        url, writer = self.setup.database_url, self.setup.writer
+        return {
+            "StartIncident": tenant.count_incidents(self.incidentd.url, writer),
+            "CreateResponsePlan": tenant.count_rows(url, response_plans, writer.account_id),
+            "jobs": tenant.count_response_jobs(url, writer.account_id),
+        }
+
+    def prepare(self, page_tokens: list[str | None]) -> None:
+        """Sign the reads and prove the server takes them: GetResponsePlan, and a full page at every depth."""
+        get = self.setup.reader_signer.get_response_plan(self.setup.reader_plan)
+        tenant.check_raw_get(self.incidentd.port, get, self.setup.reader_plan)
+        pages = listing.sign(self.setup.reader_signer, page_tokens)
+        listing.check(self.incidentd.port, pages)
+        for name, requests in (("GetResponsePlan", [get]), ("ListIncidentRecords", pages)):
+            self.files[name] = self.workdir / f"{name}.req"
+            signing.write_requests(self.files[name], requests)
+
+    def round(self, hello: servers.Process) -> dict[str, loadgen.Result]:
+        """The baseline, then each scenario, each with its server's peak RSS (warm-up included)."""
+        load, warmup, server = self.load, self.args.warmup, self.incidentd
+
+        def read(on: servers.Process, name: str) -> Measure:
+            return lambda: measured(on.pid, lambda: cycle(on, self.files[name], load, warmup))
+
+        def write(writes: Writes) -> Measure:
+            return lambda: measured(server.pid, lambda: writes.measure(server, load, warmup))
+
+        steps = [(BASELINE, read(hello, "GetResponsePlan")), *((name, read(server, name)) for name in READS)]
+        steps += [(name, write(writes)) for name, writes in self.writes.items()]
+        results = in_turn(steps, [self.setup.database_url])
+        self.rates.update({name: writes.rate for name, writes in self.writes.items()})
+        return results
+
+    def verify(self, tier: int) -> list[dict[str, Any]]:
+        """Every 200 made one resource, and each new incident has its response job."""
+        tenant.settle()
+        now, prefix, per = self._made(), f"{tier:,} incidents: ", tenant.JOBS_PER_INCIDENT
+        made = {name: now[name] - self.before[name] for name in now}
+        checks = [w.verify(made[name], self.args.connections, prefix) for name, w in self.writes.items()]
+        jobs = f"{prefix}{made['jobs']} response jobs, {per} per new incident"
+        return [*checks, check(jobs, made["jobs"] == per * made["StartIncident"])]
 
 
-def _errors(tier: int, rounds: list[dict[str, Measured]]) -> dict[str, Any]:
-    failed = {
-        f"{name} round {i + 1}": {k: v for k, v in m.result.errors.items() if v}
-        for i, results in enumerate(rounds)
-        for name, m in results.items()
-        if any(m.result.errors.values())
-    }
-    return _check(f"{tier:,} incidents: no errors or non-2xx responses" + (f": {failed}" if failed else ""), not failed)
-
-
-def run(args: argparse.Namespace, database_url: str, kind: str, meta: dict[str, Any]) -> int:
+def run(args: argparse.Namespace, workdir: Path, database_url: str, meta: dict[str, Any]) -> int:
     """The whole matrix for one database; 1 if a target or a check fails."""
-    loadgen.require_wrk()
-    workdir = Path(tempfile.mkdtemp(prefix="incidentd-scale-"))
-    reader = servers.BenchAccount()
-    incidentd = _start(workdir, database_url)
-    hello = servers.start_hello(workdir)
     document: dict[str, Any] = {"meta": meta, "seeding": [], "plans": {}, "checks": [], "tiers": {}}
-    tiers: dict[int, list[dict[str, Measured]]] = {}
+    rows: list[report.Row] = []
     rates: dict[str, float] = {}
-    try:
+    reader = servers.BenchAccount()
+    with contextlib.ExitStack() as stack:
+        incidentd = _start(workdir, database_url)
+        stack.callback(lambda: incidentd.stop())  # whichever server the last tier started
+        hello = stack.enter_context(servers.start_hello(workdir))
         reader_plan = tenant.prepare(incidentd.url, reader)
         writer_plan = tenant.prepare(incidentd.url, WRITER)
         setup = Setup(
@@ -198,8 +197,8 @@ def run(args: argparse.Namespace, database_url: str, kind: str, meta: dict[str, 
             WRITER,
             reader_plan,
             writer_plan,
-            signing.Signer(incidentd.url, reader.access_key, reader.secret_key),
-            signing.Signer(incidentd.url, WRITER.access_key, WRITER.secret_key),
+            signing.Signer(incidentd.url, reader),
+            signing.Signer(incidentd.url, WRITER),
         )
         templates = seed.capture(incidentd.url, database_url, reader, reader_plan)
         with PeakRss(incidentd.pid) as probe:
@@ -213,45 +212,31 @@ def run(args: argparse.Namespace, database_url: str, kind: str, meta: dict[str, 
             incidentd = _start(workdir, database_url)
             document["checks"] += _verify_seeded(setup, incidentd.url, tier)
             page_tokens = listing.tokens(database_url, reader.account_id)
-            found = explain.plans(database_url, reader.account_id, page_tokens[-1])
-            document["plans"][str(tier)] = found
+            found = document["plans"][str(tier)] = listing.plans(database_url, reader.account_id, page_tokens[-1])
             # With a few thousand rows a planner may rightly prefer reading the table and sorting it; what must
             # hold is that the listing reads an index where the table is big enough for it to matter.
             if tier >= INDEX_REQUIRED_FROM:
                 document["checks"].append(
-                    _check(
+                    check(
                         f"{tier:,} incidents: ListIncidentRecords' first and deepest pages are read in order from "
                         "an index, from the keyset position, with no sort (plans in the results)",
-                        all(explain.served_by_index(plan) for plan in found.values()),
+                        all(listing.served_by_index(plan) for plan in found.values()),
                     )
                 )
-            bench = TierBench(args, workdir, incidentd, setup, rates)
+            bench = Tier(args, workdir, incidentd, setup, rates)
             bench.prepare(page_tokens)
             document["checks"].append(
-                _check(f"{tier:,} incidents: {len(page_tokens)} pre-signed pages each answered 100 and a token", True)
+                check(f"{tier:,} incidents: {len(page_tokens)} pre-signed pages each answered 100 and a token", True)
             )
-            writes = _Writes(setup, incidentd.url)
             rounds = []
             for number in range(args.rounds):
                 log(f"round {number + 1} of {args.rounds} at {tier:,} incidents")
                 rounds.append(bench.round(hello))
-            tiers[tier] = rounds
-            document["checks"] += writes.verify(bench, tier, args.connections)
-            document["checks"].append(_errors(tier, rounds))
+            document["checks"] += bench.verify(tier)
+            document["checks"].append(report.errors_check(rounds, f"{tier:,} incidents: "))
             document["tiers"][str(tier)] = [{n: m.to_dict() for n, m in r.items()} for r in rounds]
-    finally:
-        incidentd.stop()
-        hello.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
-    rows = scale_report.summarize(tiers)
-    scaling = scale_report.list_scaling(rows)
-    if scaling:
-        document["checks"].append(scaling)
+            rows += report.summarize(rounds, incidents=tier)
+    scaling = report.list_scaling(rows)
+    document["checks"] += [scaling] if scaling else []
     document["summary"] = rows
-    json_path, md_path = scale_report.write(args.results, document)
-    print(scale_report.text_table(rows))
-    for check in document["checks"]:
-        print(f"{'ok' if check['ok'] else 'CHECK FAILED'}: {check['what']}")
-    print(f"\nwritten: {json_path} and {md_path}")
-    passed = all(r["pass"] is not False and r["rss_pass"] is not False for r in rows)
-    return 0 if passed and all(c["ok"] for c in document["checks"]) else 1
+    return report.publish(args.results, document, "scale", f"scale-latest-{meta['database_kind']}")

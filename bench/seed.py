@@ -1,11 +1,10 @@
-"""Seed stored incidents fast: rows copied from incidents the API made, with fresh ids, times, statuses, impacts.
+"""Seed stored incidents fast: rows copied from incidents the API made, with fresh ids, times, statuses, impacts."""
 
-Starting a million incidents through the API takes about twenty minutes, so the large data sets are written
-straight into the database. To be sure the rows are exactly what the API writes, they are not restated here:
-`capture` has boto3 start one incident and start-and-resolve another, reads every row those calls wrote (the
-incident, its timeline events, tags and response jobs), and turns them into templates. `rows` then stamps out
-copies with new UUIDs, creation and resolution times and impacts. `bulk.py` writes them.
-"""
+# Starting a million incidents through the API takes about twenty minutes, so the large data sets are written straight
+# into the database. To be sure the rows are exactly what the API writes, they are not restated here: `capture` has
+# boto3 start one incident and start-and-resolve another, reads every row those calls wrote (the incident, its timeline
+# events, tags and response jobs), and turns them into templates. `rows` then stamps out copies with new UUIDs, creation
+# and resolution times and impacts. `bulk.py` writes them.
 
 from __future__ import annotations
 
@@ -19,12 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-import tenant
+from internals import JsonText, incident_store, incidents, jobs, reading, tags, timeline_events
 from servers import BenchAccount
-
-from incidentd.store import incidents as incident_store
-from incidentd.store.db import Database
-from incidentd.store.tables import JsonText, incidents, jobs, tags, timeline_events
+from signing import client
 
 OPEN_SHARE = 0.4  # enough open incidents that a status filter still fills a page of 100 at 1,000 incidents
 IMPACT_WEIGHTS = {1: 5, 2: 15, 3: 30, 4: 30, 5: 20}  # 1-3 is half: the benchmark's filter keeps 20% of them
@@ -161,22 +157,18 @@ class Templates:
 
 def capture(endpoint: str, database_url: str, account: BenchAccount, plan_arn: str) -> Templates:
     """Have the API write one open and one resolved incident, and template their rows."""
-    api = tenant.client(endpoint, account)
+    api = client(endpoint, account)
     opened = api.start_incident(responsePlanArn=plan_arn, title="bench incident")["incidentRecordArn"]
     resolved = api.start_incident(responsePlanArn=plan_arn, title="bench incident")["incidentRecordArn"]
     time.sleep(0.01)  # the start and the resolution must have different times to become different slots
     api.update_incident_record(arn=resolved, status="RESOLVED")
-    db = Database(database_url, pool_size=1)
-    try:
-        with db.read() as conn:
-            open_doc = incident_store.get(conn, account.account_id, opened) or {}
-            resolved_doc = incident_store.get(conn, account.account_id, resolved) or {}
-            open_times = {"start": open_doc["creationTime"]}
-            resolved_times = {"start": resolved_doc["creationTime"], "end": resolved_doc["resolvedTime"]}
-            open_rows = _rows_of(conn, account.account_id, opened, _ms(open_times))
-            resolved_rows = _rows_of(conn, account.account_id, resolved, _ms(resolved_times))
-    finally:
-        db.dispose()
+    with reading(database_url) as conn:
+        open_doc = incident_store.get(conn, account.account_id, opened) or {}
+        resolved_doc = incident_store.get(conn, account.account_id, resolved) or {}
+        open_times = {"start": open_doc["creationTime"]}
+        resolved_times = {"start": resolved_doc["creationTime"], "end": resolved_doc["resolvedTime"]}
+        open_rows = _rows_of(conn, account.account_id, opened, _ms(open_times))
+        resolved_rows = _rows_of(conn, account.account_id, resolved, _ms(resolved_times))
     return Templates(open=_template(open_rows, open_times), resolved=_template(resolved_rows, resolved_times))
 
 
@@ -185,11 +177,9 @@ def _ms(times_s: dict[str, float]) -> list[int]:
 
 
 def rows(templates: Templates, count: int, newest_ms: int, seed: int, copy_lines: bool = False) -> Iterator[Row]:
-    """Rows for count incidents, newest first from newest_ms back, about SPACING_MS apart.
-
-    With copy_lines each row's values come as one line for PostgreSQL's COPY: formatting the whole line in
-    one call is several times quicker than escaping value by value.
-    """
+    """Rows for count incidents, newest first from newest_ms back, about SPACING_MS apart."""
+    # With copy_lines each row's values come as one line for PostgreSQL's COPY: formatting the whole line in one call is
+    # several times quicker than escaping value by value.
     rng = random.Random(seed)
     impacts, weights = list(IMPACT_WEIGHTS), list(IMPACT_WEIGHTS.values())
     at = newest_ms

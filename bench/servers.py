@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
 import psycopg
 
 BENCH_DIR = Path(__file__).resolve().parent
+REPOSITORY = BENCH_DIR.parent
 DEFAULT_PG_ADMIN = os.environ.get("INCIDENTD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -48,6 +51,14 @@ class Process:
         self._log = self.log_path.open("ab")
         self.popen = subprocess.Popen(command, cwd=workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_listening()
+
+    def __enter__(self) -> Process:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
 
     @property
     def url(self) -> str:
@@ -97,8 +108,9 @@ def start_incidentd(
     account: BenchAccount,
     extra_env: dict[str, str] | None = None,
     processes: int = 1,
+    src: Path | None = None,
 ) -> Process:
-    """`incidentd serve` exactly as an operator runs it: embedded worker on, default durability."""
+    """`incidentd serve` as an operator runs it (embedded worker on, default durability), with src's code if given."""
     port = free_port()
     config = workdir / "incidentd.toml"
     config.write_text("")  # no config file settings: the shipped defaults are what is measured
@@ -112,6 +124,10 @@ def start_incidentd(
     ):
         env.pop(name, None)
     env.update(extra_env or {})
+    if src is not None:
+        # PYTHONPATH comes before the editable install's entry on sys.path, so src's incidentd is the one imported:
+        # a git ref's code runs with the same Python, dependencies and settings as the working tree's.
+        env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [env.get("PYTHONPATH")])])
     command = [
         sys.executable,
         "-m",
@@ -147,18 +163,32 @@ class PostgresDatabase:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
-def bench_database(choice: str, workdir: Path) -> tuple[str, PostgresDatabase | None]:
-    """--database's choice as a URL: a SQLite file in workdir, or a throwaway PostgreSQL database (also returned)."""
+@contextlib.contextmanager
+def bench_database(choice: str, workdir: Path) -> Iterator[str]:
+    """--database's choice as a URL: a SQLite file in workdir, or a throwaway PostgreSQL database dropped after."""
     if choice == "sqlite":
-        return f"sqlite:///{workdir / 'incidentd.db'}", None
+        yield f"sqlite:///{workdir / 'incidentd.db'}"
+        return
     postgres = PostgresDatabase(DEFAULT_PG_ADMIN if choice == "postgresql" else choice)
-    return postgres.url, postgres
-
-
-def clean_up(processes: list[Process], postgres: PostgresDatabase | None, workdir: Path) -> None:
-    """Stop the processes (last started first), drop the throwaway database, remove the work directory."""
-    for process in reversed(processes):
-        process.stop()
-    if postgres is not None:
+    try:
+        yield postgres.url
+    finally:
         postgres.drop()
-    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(["git", "-C", str(REPOSITORY), *args], capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"git {' '.join(args)}: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+@contextlib.contextmanager
+def worktree(ref: str, path: Path) -> Iterator[tuple[Path, str]]:
+    """A detached checkout of a git ref of this repository at path, removed after; its src folder and commit."""
+    commit = _git("rev-parse", "--verify", "--short", f"{ref}^{{commit}}")
+    _git("worktree", "add", "--detach", str(path), commit)
+    try:
+        yield path / "src", commit
+    finally:
+        _git("worktree", "remove", "--force", str(path))

@@ -27,28 +27,37 @@ def _capture(request: AWSPreparedRequest, **_: Any) -> None:
     raise _Captured(request)
 
 
+def client(endpoint: str, account: Any, service: str = "ssm-incidents", **config: Any) -> Any:
+    """An unmodified boto3 client for an account (its access_key and secret_key); no retries, so nothing is hidden."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=account.access_key,
+        aws_secret_access_key=account.secret_key,
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
+    )
+
+
 class Signer:
     """Turns ssm-incidents calls into the exact bytes boto3 would put on the wire (SigV4 and all)."""
 
-    def __init__(self, endpoint: str, access_key: str, secret_key: str) -> None:
-        self.client = boto3.client(
-            "ssm-incidents",
-            endpoint_url=endpoint,
-            region_name=REGION,
-            aws_access_key_id=access_key,
-            aws_secret_access_key=secret_key,
-            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-        )
+    def __init__(self, endpoint: str, account: Any) -> None:
+        self.client = client(endpoint, account)
         # before-send fires after signing: what we capture is exactly what would be sent.
         self.client.meta.events.register("before-send.ssm-incidents.*", _capture)
 
-    def raw(self, method_name: str, **params: Any) -> bytes:
-        """One signed request for client.<method_name>(**params), rendered as raw HTTP/1.1."""
+    def prepared(self, method_name: str, **params: Any) -> AWSPreparedRequest:
+        """The signed request client.<method_name>(**params) would send."""
         try:
             getattr(self.client, method_name)(**params)
         except _Captured as captured:
-            return render(captured.request)
+            return captured.request
         raise RuntimeError("botocore sent a request instead of letting it be captured")
+
+    def raw(self, method_name: str, **params: Any) -> bytes:
+        """One signed request for client.<method_name>(**params), rendered as raw HTTP/1.1."""
+        return render(self.prepared(method_name, **params))
 
     def get_response_plan(self, plan_arn: str) -> bytes:
         """GetResponsePlan: one request may repeat: a read changes nothing and the signature stays valid."""

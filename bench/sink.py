@@ -1,8 +1,7 @@
-"""An SMTP sink in a process of its own, so that the load generator's work never delays a mail's arrival time.
+"""An SMTP sink in a process of its own, so that the load generator's work never delays a mail's arrival time."""
 
-Run as a script it serves tests/mailsink.py's MailSink and prints one JSON line per mail it accepts; RemoteSink
-starts it and reads those lines.
-"""
+# Run as a script it serves tests/mailsink.py's MailSink and prints one JSON line per mail it accepts; RemoteSink starts
+# it and reads those lines.
 
 from __future__ import annotations
 

@@ -8,30 +8,12 @@ import socket
 import time
 from typing import Any
 
-import boto3
 import sqlalchemy as sa
-from botocore.config import Config
+from internals import job_handlers, jobs, queue, reading
 from servers import BenchAccount
-from signing import REGION
-
-from incidentd.engine import queue
-from incidentd.engine.jobs import load_all
-from incidentd.store.db import Database
-from incidentd.store.tables import jobs
+from signing import REGION, client
 
 PLAN_NAME = "bench-plan"
-
-
-def client(endpoint: str, account: BenchAccount) -> Any:
-    """An unmodified boto3 ssm-incidents client; no retries, so nothing is hidden."""
-    return boto3.client(
-        "ssm-incidents",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=account.access_key,
-        aws_secret_access_key=account.secret_key,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
 
 
 def plan_request(account_id: str) -> dict[str, Any]:
@@ -104,19 +86,16 @@ def count_incidents(endpoint: str, account: BenchAccount) -> int:
     return sum(len(page["incidentRecordSummaries"]) for page in paginator.paginate(PaginationConfig={"PageSize": 100}))
 
 
+def count_rows(database_url: str, table: sa.Table, account_id: str, *where: Any) -> int:
+    """Rows of one of incidentd's tables that belong to the account (and match where)."""
+    with reading(database_url) as conn:
+        query = sa.select(sa.func.count()).select_from(table).where(table.c.account_id == account_id, *where)
+        return int(conn.execute(query).scalar_one())
+
+
 def count_response_jobs(database_url: str, account_id: str) -> int:
     """Response jobs recorded for the account in any state (the worker may have run some)."""
-    db = Database(database_url, pool_size=1)
-    try:
-        with db.read() as conn:
-            query = (
-                sa.select(sa.func.count())
-                .select_from(jobs)
-                .where(jobs.c.account_id == account_id, jobs.c.kind.like("response.%"))
-            )
-            return int(conn.execute(query).scalar_one())
-    finally:
-        db.dispose()
+    return count_rows(database_url, jobs, account_id, jobs.c.kind.like("response.%"))
 
 
 def settle(seconds: float = 1.0) -> None:
@@ -124,24 +103,16 @@ def settle(seconds: float = 1.0) -> None:
     time.sleep(seconds)
 
 
-def wait_for_worker(database_url: str, timeout: float = 600, kinds: list[str] | None = None) -> float:
-    """Wait until the worker has run every due job of its kinds (incidentd's by default); the seconds waited.
-
-    A StartIncident run leaves its engagement jobs behind; a measurement that started before they ran would
-    charge their work to whatever is measured next.
-    """
-    kinds = kinds if kinds is not None else list(load_all())
-    db = Database(database_url, pool_size=1)
+def wait_for_worker(database_url: str, timeout: float = 600) -> float:
+    """Wait until the worker has run every due job; the seconds waited."""
+    # A StartIncident run leaves its response jobs behind; a measurement that started before they ran would charge their
+    # work to whatever is measured next.
+    kinds = list(job_handlers())
     began = time.monotonic()
-    try:
-        while time.monotonic() - began < timeout:
-            with db.read() as conn:
-                running = conn.execute(
-                    sa.select(sa.func.count()).select_from(jobs).where(jobs.c.state == "running")
-                ).scalar_one()
-                if not running and not queue.any_due(conn, kinds, int(time.time() * 1000)):
-                    return time.monotonic() - began
-            time.sleep(0.5)
-        raise TimeoutError(f"the worker did not catch up within {timeout}s")
-    finally:
-        db.dispose()
+    while time.monotonic() - began < timeout:
+        with reading(database_url) as conn:
+            running = conn.execute(sa.select(sa.func.count()).select_from(jobs).where(jobs.c.state == "running"))
+            if not running.scalar_one() and not queue.any_due(conn, kinds, int(time.time() * 1000)):
+                return time.monotonic() - began
+        time.sleep(0.5)
+    raise TimeoutError(f"the worker did not catch up within {timeout}s")
