@@ -1,4 +1,5 @@
-"""Section citations in the code (`aws-behaviour §3.1`, or just `§3.1`) resolve to headings of docs/aws-behaviour.md.
+"""Section citations in the code and tests (`aws-behaviour §3.1`, or just `§3.1`) resolve to headings of
+docs/aws-behaviour.md, and nothing cites a document outside the repository.
 
 No server is needed: the test reads the source files and the document.
 """
@@ -8,25 +9,23 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ROOT / "src" / "incidentd"
+SOURCES = (ROOT / "src" / "incidentd", ROOT / "tests")
 DOCUMENT = ROOT / "docs" / "aws-behaviour.md"
 
 # A section number after §, optionally a range (§3.9-3.11). A trailing full stop is not part of the number.
 CITATION = re.compile(r"§(\d+(?:\.\d+)?)(?:[-–](\d+(?:\.\d+)?))?")
-# Citations of other documents, such as the design notes' `DESIGN §6`, are not this document's sections.
-OTHER_DOCUMENTS = ("DESIGN",)
 # A heading whose first word is a section number: `## 1. Wire protocol`, `### 1.5 Error responses`.
 HEADING = re.compile(r"^#+\s+(\d+(?:\.\d+)*)\.?(?:\s|$)")
 FENCE = re.compile(r"^\s*(```|~~~)")
-OUTSIDE_FILE = "aws-semantics"
+# Documents that live outside the repository, which a newcomer with a clone can't open.
+OUTSIDE = ("aws-semantics", "DESIGN §", "shared/reference")
 
 
 def _source_files() -> list[Path]:
-    """Every Python file of the package, in a stable order."""
-    return sorted(SOURCES.rglob("*.py"))
+    """Every Python file of the package and the tests (this one aside), in a stable order."""
+    found = (path for folder in SOURCES for path in folder.rglob("*.py") if "node_modules" not in path.parts)
+    return sorted(path for path in found if path != Path(__file__).resolve())
 
 
 def _where(path: Path, number: int) -> str:
@@ -35,13 +34,11 @@ def _where(path: Path, number: int) -> str:
 
 
 def _citations() -> list[tuple[str, str]]:
-    """(file:line, section number) of every citation of this document in the package."""
+    """(file:line, section number) of every citation of this document in the package and the tests."""
     found = []
     for path in _source_files():
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             for match in CITATION.finditer(line):
-                if line[: match.start()].rstrip().endswith(OTHER_DOCUMENTS):
-                    continue
                 found += [(_where(path, number), section) for section in match.groups() if section]
     return found
 
@@ -61,9 +58,9 @@ def _headings() -> list[str]:
 
 
 def test_every_section_cited_in_the_code_has_a_heading() -> None:
-    """Each § number in src/incidentd names a heading of docs/aws-behaviour.md."""
+    """Each § number in src/incidentd and tests names a heading of docs/aws-behaviour.md."""
     citations = _citations()
-    assert citations, "no section citations found in src/incidentd: has the citation pattern changed?"
+    assert citations, "no section citations found: has the citation pattern changed?"
     headings = set(_headings())
     missing = [f"{where}: §{section}" for where, section in citations if section not in headings]
     assert not missing, f"{DOCUMENT.relative_to(ROOT)} has no heading for:\n" + "\n".join(missing)
@@ -76,14 +73,13 @@ def test_section_numbers_are_not_repeated() -> None:
     assert not repeated, f"{DOCUMENT.relative_to(ROOT)} repeats the section numbers {repeated}"
 
 
-@pytest.mark.skip(reason="enabled once src cites aws-behaviour")
-def test_no_citation_names_a_file_outside_the_repository() -> None:
-    """No source file names aws-semantics, the reference that lives outside the repository."""
+def test_no_citation_names_a_document_outside_the_repository() -> None:
+    """No source or test file cites a document that is not in the repository (the shared reference, DESIGN)."""
     naming = [
         f"{_where(path, number)}: {line.strip()}"
         for path in _source_files()
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if OUTSIDE_FILE in line
+        if any(outside in line for outside in OUTSIDE)
     ]
-    advice = "cite docs/aws-behaviour.md (aws-behaviour §N.N) instead of aws-semantics:"
+    advice = "cite docs/aws-behaviour.md (aws-behaviour §N.N), or say what is meant, instead of:"
     assert not naming, "\n".join([advice, *naming])

@@ -1,6 +1,6 @@
 """ListIncidentRecords: filters (AND across, OR within), their validation, and stable keyset pagination.
 
-AWS behaviour: shared/reference/aws-semantics.md §3.5 (ListIncidentRecords) and §1.7 (pagination).
+AWS behaviour: docs/aws-behaviour.md §3.5 (ListIncidentRecords) and §1.7 (pagination).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Related items: adding and removing links, metrics, resources and PagerDuty incidents, and listing them.
 
-AWS behaviour is described in shared/reference/aws-semantics.md §3.7 (related items) and §1.8 (unions).
+AWS behaviour is described in docs/aws-behaviour.md §3.7 (related items) and §1.8 (unions).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The replication set: onboarding, regions, deletion protection and leaving (aws-semantics §3.1)."""
+"""The replication set: onboarding, regions, deletion protection and leaving (aws-behaviour §3.1)."""
 
 from __future__ import annotations
 

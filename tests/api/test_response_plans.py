@@ -1,4 +1,4 @@
-"""Response plans: create, read, list in pages, partial update, delete, validation (aws-semantics §3.2)."""
+"""Response plans: create, read, list in pages, partial update, delete, validation (aws-behaviour §3.2)."""
 
 from __future__ import annotations
 
@@ -296,7 +296,7 @@ def test_the_empty_chat_channel_removes_the_chat_channel(incidents, full_plan):
     incidents.update_response_plan(arn=full_plan, chatChannel={"empty": {}})
 
     # Get answers the union's `empty` member rather than dropping chatChannel: AWS can return it, and
-    # Terraform's reader expects it (aws-semantics §1.8).
+    # Terraform's reader expects it (aws-behaviour §1.8).
     assert plan_of(incidents, full_plan)["chatChannel"] == {"empty": {}}
 
 

@@ -1,6 +1,6 @@
 """StartIncident: the record a plan's template makes, deduplication, and the response kept as durable jobs.
 
-AWS behaviour: shared/reference/aws-semantics.md §3.3 (StartIncident) and §3.4 (deduplication).
+AWS behaviour: docs/aws-behaviour.md §3.3 (StartIncident) and §3.4 (deduplication).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Accounts are tenants (DESIGN §6): account B never sees or changes account A's resources, even by ARN."""
+"""Accounts are tenants: account B never sees or changes account A's resources, even by ARN."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Timeline events: creating, reading, editing and deleting responders' events, and listing the timeline.
 
-AWS behaviour: shared/reference/aws-semantics.md §3.8 (timeline events) and §1.7 (pagination, order).
+AWS behaviour: docs/aws-behaviour.md §3.8 (timeline events) and §1.7 (pagination, order).
 """
 
 from __future__ import annotations

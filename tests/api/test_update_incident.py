@@ -1,6 +1,6 @@
 """UpdateIncidentRecord and DeleteIncidentRecord: attribute changes, their timeline events, and deletion.
 
-AWS behaviour: shared/reference/aws-semantics.md §3.6 (UpdateIncidentRecord) and §3.2 (deletes).
+AWS behaviour: docs/aws-behaviour.md §3.6 (UpdateIncidentRecord) and §3.2 (deletes).
 """
 
 from __future__ import annotations

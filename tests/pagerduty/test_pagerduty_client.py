@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from standin import FROM, TOKEN, PagerDutyStandIn
 
+from incidentd import config
 from incidentd.channels.message import DeliveryError
 from incidentd.channels.pagerduty import (
     PagerDutyClient,
@@ -21,21 +22,21 @@ ARN = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:pagerduty-AbC123"
 
 
 def test_a_secret_is_found_by_name_or_by_arn() -> None:
-    config = {"secrets": {ARN: ENTRY}}
+    config = {ARN: ENTRY}
     assert find_secret(config, ARN, ACCOUNT) == PagerDutySecret(TOKEN, FROM, "EU")
     assert find_secret(config, "pagerduty", ACCOUNT).region == "EU"
-    assert find_secret({"secrets": {"pagerduty": ENTRY}}, ARN, ACCOUNT).token == TOKEN
+    assert find_secret({"pagerduty": ENTRY}, ARN, ACCOUNT).token == TOKEN
 
 
 def test_a_secret_string_is_read_as_json() -> None:
-    config = {"secrets": {"pd": '{"pagerDutyToken": "t", "pagerDutyFromEmail": "a@example.com"}'}}
+    config = {"pd": '{"pagerDutyToken": "t", "pagerDutyFromEmail": "a@example.com"}'}
     assert find_secret(config, "pd", ACCOUNT) == PagerDutySecret("t", "a@example.com", "US")
 
 
 def test_a_secret_of_another_account_is_refused() -> None:
     with pytest.raises(SecretError, match="does not belong"):
-        find_secret({"secrets": {ARN: ENTRY}}, ARN, "444455556666")
-    shared = {"secrets": {"pd": dict(ENTRY, accounts=["444455556666"])}}
+        find_secret({ARN: ENTRY}, ARN, "444455556666")
+    shared = {"pd": dict(ENTRY, accounts=["444455556666"])}
     assert find_secret(shared, "pd", "444455556666").token == TOKEN
     with pytest.raises(SecretError):
         find_secret(shared, "pd", ACCOUNT)
@@ -51,15 +52,16 @@ def test_a_secret_of_another_account_is_refused() -> None:
 )
 def test_unusable_secrets_say_why(entry: object, message: str) -> None:
     with pytest.raises(SecretError, match=message):
-        find_secret({"secrets": {"pd": entry}}, "pd", ACCOUNT)
+        find_secret({"pd": entry}, "pd", ACCOUNT)
     with pytest.raises(SecretError, match="no secret"):
-        find_secret({"secrets": {"pd": ENTRY}}, "other", ACCOUNT)
+        find_secret({"pd": ENTRY}, "other", ACCOUNT)
 
 
 def test_the_base_url_follows_the_region_unless_configured() -> None:
-    secret = find_secret({"secrets": {"pd": ENTRY}}, "pd", ACCOUNT)
-    assert base_url_for({}, secret) == "https://api.eu.pagerduty.com"
-    assert base_url_for({"pagerduty": {"base_url": "http://127.0.0.1:9/"}}, secret) == "http://127.0.0.1:9"
+    secret = find_secret({"pd": ENTRY}, "pd", ACCOUNT)
+    assert base_url_for(None, secret) == "https://api.eu.pagerduty.com"
+    configured = config.from_toml({"pagerduty": {"base_url": "http://127.0.0.1:9/"}}).pagerduty.base_url
+    assert base_url_for(configured, secret) == "http://127.0.0.1:9"
     assert len(incident_key("arn:" + "x" * 400)) < 255
 
 

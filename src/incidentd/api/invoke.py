@@ -180,7 +180,7 @@ def _get(operation: registry.Operation, ctx: RequestContext, params: dict[str, A
 
 
 def not_onboarded(service: str) -> ServiceError:
-    """The error for an account that has no replication set yet (aws-semantics §3.1, §4.1)."""
+    """The error for an account that has no replication set yet (aws-behaviour §3.1, §4.1)."""
     # For ssm-contacts AWS's wording is known; for ssm-incidents it is not (§7.1), so the message says what to do.
     if service == model.CONTACTS:
         return ServiceError("ValidationException", "Invalid value provided - Account not found for the request")

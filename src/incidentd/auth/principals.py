@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from incidentd.domain import arns
 
-# Incident Manager acts on an account's incidents through this service-linked role (aws-semantics §3.1).
+# Incident Manager acts on an account's incidents through this service-linked role (aws-behaviour §3.1).
 SERVICE_ROLE = "role/aws-service-role/ssm-incidents.amazonaws.com/AWSServiceRoleForIncidentManager"
 
 

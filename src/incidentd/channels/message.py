@@ -17,7 +17,7 @@ class Message:
     address: str  # email address or E.164 phone number
     subject: str  # secure subject (email subject, read out by voice); for an activation, the channel's name
     content: str  # secure content (email body, voice)
-    # SMS is the insecure channel, so it uses PublicSubject/PublicContent when given (aws-semantics §4.4).
+    # SMS is the insecure channel, so it uses PublicSubject/PublicContent when given (aws-behaviour §4.4).
     public_subject: str | None
     public_content: str | None
     code: str  # the accept code of a page, or the activation code
@@ -41,7 +41,7 @@ class Message:
 
 
 def activation_message(channel_type: str, address: str, code: str, channel_arn: str, channel_name: str) -> Message:
-    """The message that sends a new contact channel its activation code (aws-semantics §4.3)."""
+    """The message that sends a new contact channel its activation code (aws-behaviour §4.3)."""
     return Message(
         channel_type=channel_type,
         address=address,

@@ -88,7 +88,7 @@ def voice_twiml(message: Message, keypress_url: str | None = None) -> str:
     """A TwiML document that reads the subject and content, then the code digit by digit, twice.
 
     With a keypress URL the reading is a Gather: pressing 1 during it (or in the seconds after) acknowledges
-    the page, as on AWS (aws-semantics §4.4); Twilio posts the key there.
+    the page, as on AWS (aws-behaviour §4.4); Twilio posts the key there.
     """
     text = ". ".join(part.strip() for part in (message.subject, message.content) if part.strip())
     if len(text) > SAY_LIMIT:

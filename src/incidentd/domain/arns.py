@@ -1,4 +1,4 @@
-"""ARNs as Incident Manager forms them (aws-semantics §2): ssm-incidents ARNs carry no region."""
+"""ARNs as Incident Manager forms them (aws-behaviour §2): ssm-incidents ARNs carry no region."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def caller(account: str, user: str) -> str:
 
 
 def contacts_arn(region: str, account: str, resource: str) -> str:
-    """An ssm-contacts ARN: unlike ssm-incidents, these carry the region (aws-semantics §2)."""
+    """An ssm-contacts ARN: unlike ssm-incidents, these carry the region (aws-behaviour §2)."""
     return f"arn:{PARTITION}:ssm-contacts:{region}:{account}:{resource}"
 
 
@@ -68,7 +68,7 @@ def contact(region: str, account: str, alias: str) -> str:
 
 
 def contact_channel(region: str, account: str, alias: str, channel_id: str) -> str:
-    """The ARN of a contact channel (the wire spells it contact-channel, aws-semantics §2)."""
+    """The ARN of a contact channel (the wire spells it contact-channel, aws-behaviour §2)."""
     return contacts_arn(region, account, f"contact-channel/{alias}/{channel_id}")
 
 

@@ -8,6 +8,6 @@ from typing import Any
 
 
 def generated_id(item_type: str, value: dict[str, Any]) -> str:
-    """`related-item/{TYPE}/{32 upper-case hex}` derived from the item's type and value (aws-semantics §3.7)."""
+    """`related-item/{TYPE}/{32 upper-case hex}` derived from the item's type and value (aws-behaviour §3.7)."""
     canonical = json.dumps([item_type, value], sort_keys=True, separators=(",", ":"))
     return f"related-item/{item_type}/{hashlib.md5(canonical.encode()).hexdigest().upper()}"

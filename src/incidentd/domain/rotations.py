@@ -1,6 +1,6 @@
 """On-call shifts of an ssm-contacts rotation, computed from its recurrence (standard library only).
 
-AWS publishes no algorithm; these are our rules (aws-semantics §4.5):
+AWS publishes no algorithm; these are our rules (aws-behaviour §4.5):
 
 * Hand-offs happen at wall-clock times in the rotation's IANA zone: each listed time every day (daily), each listed
   weekday at its time (weekly), each listed day of the month at its time (monthly; a day past the month's end means

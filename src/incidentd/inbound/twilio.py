@@ -1,7 +1,7 @@
 """Acknowledging a page from the phone, through Twilio's signed callbacks: a text back, or a key pressed on the call.
 
 AWS Incident Manager lets a responder acknowledge an SMS page by replying with the code it carried, and a
-voice page by pressing 1 (aws-semantics §4.4). Twilio posts each text sent to incidentd's number to the
+voice page by pressing 1 (aws-behaviour §4.4). Twilio posts each text sent to incidentd's number to the
 number's messaging webhook (POST /twilio/sms), and the key a callee pressed to the action URL of the call's
 Gather (POST /twilio/voice?page=...). Both are signed with the account's auth token over the URL Twilio
 called, which incidentd rebuilds from its configured public URL. An acknowledgement is AcceptPage with

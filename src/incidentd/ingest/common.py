@@ -36,7 +36,7 @@ class Signal:
     raw_data: str  # triggerDetails.rawData, already within MAX_RAW_DATA
     group: str | None = None  # what identifies the alert group in the source; None: no deduplication
     trigger_arn: str | None = None  # a real ARN for the group (a CloudWatch alarm's); else one is made up
-    alert: str | None = None  # appended to the plan's title (aws-semantics §3.3)
+    alert: str | None = None  # appended to the plan's title (aws-behaviour §3.3)
     title: str | None = None  # the whole title, when the sender gives one (generic webhook)
     impact: int | None = None
     summary: str | None = None
@@ -82,7 +82,7 @@ def clip(text: str, limit: int) -> str:
 
 
 def full_title(prefix: str, alert: str | None) -> str:
-    """The plan's title as a prefix with the alert appended, within the model's limit (aws-semantics §3.3)."""
+    """The plan's title as a prefix with the alert appended, within the model's limit (aws-behaviour §3.3)."""
     if not alert:
         return clip(prefix, MAX_TITLE)
     return clip(f"{prefix}: {alert}" if prefix else alert, MAX_TITLE)

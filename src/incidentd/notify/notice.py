@@ -124,7 +124,7 @@ def describe_change(change: dict[str, str]) -> str:
 
 
 def note_text(event_data: str) -> str:
-    """A note's text: the console stores a JSON-encoded string (aws-semantics §3.8); anything else is shown as is."""
+    """A note's text: the console stores a JSON-encoded string (aws-behaviour §3.8); anything else is shown as is."""
     try:
         decoded = json.loads(event_data)
     except ValueError:

@@ -40,7 +40,7 @@ class AwsJsonProtocol:
         return WireResponse(200, dumps(body), [("content-type", self.content_type)])
 
     def serialize_error(self, error: ServiceError, status: int | None = None) -> WireResponse:
-        """400 for client errors and 500 for server faults (aws-semantics §1.5), with __type and Message."""
+        """400 for client errors and 500 for server faults (aws-behaviour §1.5), with __type and Message."""
         if status is None:
             status = 500 if error.code.startswith("InternalServer") else 400
         body = {"__type": error.code, **self.errors.body(error, "Message")}

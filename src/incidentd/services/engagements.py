@@ -61,7 +61,7 @@ def run_stage(unit: Unit, engagement_arn: str, stage: int) -> None:
     if engagement is None or engagement["stop_ms"] is not None:
         return
     contact = contacts.get(unit.conn, unit.account_id, engagement["contact_arn"])
-    if contact is None:  # deleted since: "no longer reachable" (aws-semantics §4.2)
+    if contact is None:  # deleted since: "no longer reachable" (aws-behaviour §4.2)
         return
     _run_stage(unit, engagement, contact, stage)
 

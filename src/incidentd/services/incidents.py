@@ -2,7 +2,7 @@
 
 The API's handlers, the engine's jobs (PagerDuty, runbooks) and alert ingestion all change incidents through
 these functions, in the unit of work they were given and as the principal they name, so an incident changed
-by an alert, a runbook or a person reads the same on its timeline (aws-semantics §3.6, §3.7, §3.8).
+by an alert, a runbook or a person reads the same on its timeline (aws-behaviour §3.6, §3.7, §3.8).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from incidentd.store.unit import Unit
 STARTED_DATA = json.dumps("Incident Started")  # the console's start marker is a JSON-encoded string
 UPDATE_EVENT = "SSM Incident Record Update"
 TRIGGER_EVENT = "SSM Incident Trigger"
-RUNBOOK_START_FAILURE = "SSM Automation Execution Start Failure for Incident"  # aws-semantics §3.8
+RUNBOOK_START_FAILURE = "SSM Automation Execution Start Failure for Incident"  # aws-behaviour §3.8
 CUSTOM_SOURCE = "aws.ssm-incidents.custom"  # incidentRecordSource.source of a direct StartIncident (§3.3)
 # The attributes UpdateIncidentRecord may change, in the order their changes are listed.
 UPDATABLE = ("title", "summary", "impact", "status", "chatChannel", "notificationTargets")
@@ -91,7 +91,7 @@ def record_update(
 
 
 def related_item_id(item: dict[str, Any]) -> str:
-    """The stable id an item is stored under (aws-semantics §3.7)."""
+    """The stable id an item is stored under (aws-behaviour §3.7)."""
     identifier = item["identifier"]
     return generated_id(identifier["type"], identifier["value"])
 

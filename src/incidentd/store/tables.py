@@ -163,7 +163,7 @@ jobs = sa.Table(
     sa.Index("ix_jobs_account", "account_id"),
 )
 
-# ssm-contacts. Contacts are regional (aws-semantics §4.1): the region is part of every ARN, and a contact's
+# ssm-contacts. Contacts are regional (aws-behaviour §4.1): the region is part of every ARN, and a contact's
 # alias is unique within its account and region.
 
 contacts = sa.Table(

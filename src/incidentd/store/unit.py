@@ -19,7 +19,7 @@ class Unit:
     """What a service reads and writes through: the transaction, the account whose rows it touches, and now.
 
     Jobs written through it join the transaction, so they exist exactly when the state that caused them
-    does (DESIGN §3). An API request, a job and an alert each open one; a transaction that touches several
+    does. An API request, a job and an alert each open one; a transaction that touches several
     accounts (a text acknowledging pages of two accounts) makes one per account over the same connection.
     """
 

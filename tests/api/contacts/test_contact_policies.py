@@ -1,4 +1,4 @@
-"""PutContactPolicy and GetContactPolicy (aws-semantics §4.4)."""
+"""PutContactPolicy and GetContactPolicy (aws-behaviour §4.4)."""
 
 from __future__ import annotations
 

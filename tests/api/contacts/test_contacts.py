@@ -1,4 +1,4 @@
-"""CreateContact, GetContact, UpdateContact, DeleteContact and ListContacts (aws-semantics §4.2)."""
+"""CreateContact, GetContact, UpdateContact, DeleteContact and ListContacts (aws-behaviour §4.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Onboarding, accounts and regions: nobody reaches another tenant's contacts, even by ARN (§4.1, DESIGN §6)."""
+"""Onboarding, accounts and regions: nobody reaches another tenant's contacts, even by ARN (§4.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CreateRotationOverride, GetRotationOverride, DeleteRotationOverride, ListRotationOverrides (aws-semantics §4.5)."""
+"""CreateRotationOverride, GetRotationOverride, DeleteRotationOverride, ListRotationOverrides (aws-behaviour §4.5)."""
 
 from __future__ import annotations
 

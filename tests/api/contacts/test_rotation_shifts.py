@@ -1,4 +1,4 @@
-"""ListRotationShifts and ListPreviewRotationShifts through the API (aws-semantics §4.5)."""
+"""ListRotationShifts and ListPreviewRotationShifts through the API (aws-behaviour §4.5)."""
 
 from __future__ import annotations
 

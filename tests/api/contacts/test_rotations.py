@@ -1,4 +1,4 @@
-"""CreateRotation, GetRotation, UpdateRotation, DeleteRotation and ListRotations (aws-semantics §4.5)."""
+"""CreateRotation, GetRotation, UpdateRotation, DeleteRotation and ListRotations (aws-behaviour §4.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Contact channels and their activation (aws-semantics §4.3)."""
+"""Contact channels and their activation (aws-behaviour §4.3)."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def get_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> dict[str
 
 @handles(SERVICE, "UpdateContactChannel")
 def update_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> None:
-    """Rename a channel or move it to a new address; type and contact never change (aws-semantics §4.3)."""
+    """Rename a channel or move it to a new address; type and contact never change (aws-behaviour §4.3)."""
     channel = load_channel(ctx, params["ContactChannelId"])
     doc, code = copy.deepcopy(channel.doc), channel.activation_code
     if "Name" in params:
@@ -74,7 +74,7 @@ def update_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> None:
     address = params.get("DeliveryAddress")
     if address is not None and address != doc["DeliveryAddress"]:
         _check_address(doc["Type"], address)
-        # A new address is a new device that has not proved it receives pages (aws-semantics §4.3 [INF]).
+        # A new address is a new device that has not proved it receives pages (aws-behaviour §4.3 [INF]).
         doc["DeliveryAddress"], doc["ActivationStatus"] = address, NOT_ACTIVATED
         code = _send_code(ctx, doc["ContactChannelArn"])
     channels.save(ctx.conn, ctx.account_id, doc, code)

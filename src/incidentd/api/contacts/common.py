@@ -27,7 +27,7 @@ def not_found(resource_type: str, identifier: str, what: str) -> ServiceError:
 
 def invalid(message: str) -> ServiceError:
     """A ValidationException for a value the model admits but the service refuses."""
-    # AWS's own messages for such values read 'Invalid value provided - …' (aws-semantics §1.5).
+    # AWS's own messages for such values read 'Invalid value provided - …' (aws-behaviour §1.5).
     return validation_error(f"Invalid value provided - {message}", Reason="FIELD_VALIDATION_FAILED")
 
 

@@ -1,4 +1,4 @@
-"""Contacts, escalation plans and on-call schedules, and the plan each carries (aws-semantics §4.2)."""
+"""Contacts, escalation plans and on-call schedules, and the plan each carries (aws-behaviour §4.2)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ from incidentd.domain import arns
 from incidentd.protocol.errors import ServiceError
 from incidentd.store import channels, contact_policies, contacts, rotations, tags
 
-# The user guide's "up to eight rotations" per on-call schedule (aws-semantics §4.5); the model admits 25.
+# The user guide's "up to eight rotations" per on-call schedule (aws-behaviour §4.5); the model admits 25.
 MAX_SCHEDULE_ROTATIONS = 8
-# Escalation plans engage people and schedules, never other escalation plans (aws-semantics §4.2).
+# Escalation plans engage people and schedules, never other escalation plans (aws-behaviour §4.2).
 ESCALATION_TARGET_TYPES = ("PERSONAL", "ONCALL_SCHEDULE")
-# Our name for the DependentEntity relation of a rotation to its member (aws-semantics §4.2, §7.5: AWS's is unknown).
+# Our name for the DependentEntity relation of a rotation to its member (aws-behaviour §4.2, §7.5: AWS's is unknown).
 ROTATION_MEMBER = "ROTATION_MEMBER"
 
 
@@ -58,7 +58,7 @@ def _check_contact_targets(ctx: RequestContext, targets: list[dict[str, Any]]) -
     wanted = {info["ContactId"]: contact_arn_of(ctx, info["ContactId"]) for info in infos if info}
     found = contacts.many(ctx.conn, ctx.account_id, [arn for arn in wanted.values() if arn])
     for contact_id, arn in wanted.items():
-        # Only contacts of the plan's own account can be added (aws-semantics §4.2).
+        # Only contacts of the plan's own account can be added (aws-behaviour §4.2).
         target = found.get(arn) if arn else None
         if target is None:
             raise invalid(f"contact {contact_id} does not exist")
@@ -71,7 +71,7 @@ def check_plan(ctx: RequestContext, contact_type: str, contact_arn: str, plan: d
     stages = plan.get("Stages") or []
     rotation_ids = plan.get("RotationIds") or []
     if contact_type == "ONCALL_SCHEDULE":
-        if stages:  # AWS's own wording (aws-semantics §1.5, TF issue #39758)
+        if stages:  # AWS's own wording (aws-behaviour §1.5, TF issue #39758)
             raise invalid("ONCALL SCHEDULE contact cannot have stages in plan")
         _check_rotations(ctx, rotation_ids)
         return
@@ -97,7 +97,7 @@ def create_contact(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
     alias, contact_type = params["Alias"], params["Type"]
     arn = arns.contact(ctx.region, ctx.account_id, alias)
     if contacts.get(ctx.conn, ctx.account_id, arn) is not None:
-        # ConflictException is the only candidate CreateContact models for a taken alias (aws-semantics §4.2, §7.5).
+        # ConflictException is the only candidate CreateContact models for a taken alias (aws-behaviour §4.2, §7.5).
         raise ServiceError(
             "ConflictException", f"A contact with alias {alias} already exists.", ResourceId=arn, ResourceType="CONTACT"
         )
@@ -118,7 +118,7 @@ def get_contact(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
 
 @handles(SERVICE, "UpdateContact")
 def update_contact(ctx: RequestContext, params: dict[str, Any]) -> None:
-    """Change DisplayName and Plan; alias and type never change, omitted members stay (aws-semantics §4.2)."""
+    """Change DisplayName and Plan; alias and type never change, omitted members stay (aws-behaviour §4.2)."""
     doc = copy.deepcopy(load_contact(ctx, params["ContactId"]))
     if "Plan" in params:
         check_plan(ctx, doc["Type"], doc["ContactArn"], params["Plan"])
@@ -155,7 +155,7 @@ def delete_contact(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 @handles(SERVICE, "ListContacts")
 def list_contacts(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    """The region's contacts in alias order (the order AWS's example shows, aws-semantics §1.7)."""
+    """The region's contacts in alias order (the order AWS's example shows, aws-behaviour §1.7)."""
     position = PAGES.position(params, str)
     limit = PAGES.size(params)
     docs = contacts.page(

@@ -1,4 +1,4 @@
-"""Engagements: StartEngagement, StopEngagement, DescribeEngagement, ListEngagements (aws-semantics §4.4)."""
+"""Engagements: StartEngagement, StopEngagement, DescribeEngagement, ListEngagements (aws-behaviour §4.4)."""
 
 from __future__ import annotations
 

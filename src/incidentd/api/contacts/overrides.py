@@ -1,4 +1,4 @@
-"""Rotation overrides: other members take over part of the shifts for a while (aws-semantics §4.5)."""
+"""Rotation overrides: other members take over part of the shifts for a while (aws-behaviour §4.5)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
 from incidentd.store import rotations
 
-MIN_OVERRIDE_SECONDS = 30 * 60  # "must be at least 30 minutes" (user guide, aws-semantics §4.5)
-# "Only for shifts up to 6 months in the future" (aws-semantics §4.5): we read six months as 183 days.
+MIN_OVERRIDE_SECONDS = 30 * 60  # "must be at least 30 minutes" (user guide, aws-behaviour §4.5)
+# "Only for shifts up to 6 months in the future" (aws-behaviour §4.5): we read six months as 183 days.
 MAX_OVERRIDE_LEAD_SECONDS = 183 * 24 * 3600
 
 
@@ -28,7 +28,7 @@ def _load(ctx: RequestContext, params: dict[str, Any]) -> tuple[str, dict[str, A
 
 @handles(SERVICE, "CreateRotationOverride")
 def create_rotation_override(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Hand [StartTime, EndTime) of a rotation to some of its members; the id is a bare UUID (aws-semantics §2)."""
+    """Hand [StartTime, EndTime) of a rotation to some of its members; the id is a bare UUID (aws-behaviour §2)."""
     rotation = load_rotation(ctx, params["RotationId"])
     start, end = params["StartTime"], params["EndTime"]
     if end - start < MIN_OVERRIDE_SECONDS:
@@ -40,7 +40,7 @@ def create_rotation_override(ctx: RequestContext, params: dict[str, Any]) -> dic
     members = set(rotation["ContactIds"])
     new_contact_ids = []
     for contact_id in params["NewContactIds"]:
-        # The console only offers the rotation's own members (aws-semantics §4.5); so do we.
+        # The console only offers the rotation's own members (aws-behaviour §4.5); so do we.
         arn = contact_arn_of(ctx, contact_id)
         if arn not in members:
             raise invalid(f"contact {contact_id} is not a member of the rotation")

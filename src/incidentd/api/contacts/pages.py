@@ -1,4 +1,4 @@
-"""Pages: AcceptPage, DescribePage, the page lists, receipts and resolutions (aws-semantics §4.4)."""
+"""Pages: AcceptPage, DescribePage, the page lists, receipts and resolutions (aws-behaviour §4.4)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def accept_page(ctx: RequestContext, params: dict[str, Any]) -> None:
         channel = channels.get(ctx.conn, ctx.account_id, channel_arn)
         if channel is None or channel.doc["ContactArn"] != page["contact_arn"]:
             raise not_found("CONTACT_CHANNEL", channel_arn, "Contact channel")
-    # A receipt's ReceiptInfo is the note when there is one, else the accept code (aws-semantics §4.4).
+    # A receipt's ReceiptInfo is the note when there is one, else the accept code (aws-behaviour §4.4).
     info = params.get("Note") or params["AcceptCode"]
     engagements.accept(ctx.unit, page, params["AcceptType"], info, channel_arn)
 

@@ -1,4 +1,4 @@
-"""The resource policy that shares a contact through RAM (aws-semantics §4.4, §3.10)."""
+"""The resource policy that shares a contact through RAM (aws-behaviour §4.4, §3.10)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def put_contact_policy(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 @handles(SERVICE, "GetContactPolicy")
 def get_contact_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    """The contact's policy; a contact without one answers without Policy (aws-semantics §7, our decision)."""
+    """The contact's policy; a contact without one answers without Policy (aws-behaviour §7, our decision)."""
     arn = load_contact(ctx, params["ContactArn"])["ContactArn"]
     # The model makes Policy optional, and ResourceNotFoundException would read as "no such contact".
     return {"ContactArn": arn, "Policy": contact_policies.get(ctx.conn, ctx.account_id, arn)}

@@ -1,4 +1,4 @@
-"""On-call rotations: who takes turns, in which time zone, on what recurrence (aws-semantics §4.5)."""
+"""On-call rotations: who takes turns, in which time zone, on what recurrence (aws-behaviour §4.5)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def create_rotation(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     """Store a rotation; it starts at StartTime, or now when the caller gives none."""
     members = _members(ctx, params["ContactIds"])
     check_schedule(params["TimeZoneId"], params["Recurrence"], len(members))
-    arn = arns.rotation(ctx.region, ctx.account_id, str(uuid.uuid4()))  # a UUID id (aws-semantics §2 [INF])
+    arn = arns.rotation(ctx.region, ctx.account_id, str(uuid.uuid4()))  # a UUID id (aws-behaviour §2 [INF])
     doc = {
         "RotationArn": arn,
         "Name": params["Name"],
@@ -82,7 +82,7 @@ def update_rotation(ctx: RequestContext, params: dict[str, Any]) -> None:
         if member in params:
             doc[member] = params[member]
     check_schedule(doc["TimeZoneId"], doc["Recurrence"], len(doc["ContactIds"]))
-    # Existing overrides stay as they are, even if they name former members (aws-semantics §4.5: edits "can affect").
+    # Existing overrides stay as they are, even if they name former members (aws-behaviour §4.5: edits "can affect").
     rotations.save(ctx.conn, ctx.account_id, doc)
     return None
 
@@ -105,7 +105,7 @@ def delete_rotation(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 @handles(SERVICE, "ListRotations")
 def list_rotations(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    """The region's rotations in name order (AWS's order is unknown, aws-semantics §7.4)."""
+    """The region's rotations in name order (AWS's order is unknown, aws-behaviour §7.4)."""
     position = PAGES.position(params, str, str)
     limit = PAGES.size(params)
     after = (position[0], position[1]) if position else None

@@ -1,4 +1,4 @@
-"""Shifts of a stored rotation, and of an unsaved one for the console's preview (aws-semantics §4.5)."""
+"""Shifts of a stored rotation, and of an unsaved one for the console's preview (aws-behaviour §4.5)."""
 
 from __future__ import annotations
 

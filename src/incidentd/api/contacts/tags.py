@@ -1,4 +1,4 @@
-"""Tags on contacts of every type and on rotations, as a list of {Key, Value} on the wire (aws-semantics §4.6)."""
+"""Tags on contacts of every type and on rotations, as a list of {Key, Value} on the wire (aws-behaviour §4.6)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from incidentd.domain import arns
 from incidentd.protocol.errors import ServiceError
 from incidentd.store import contacts, rotations, tags
 
-MAX_TAGS = 50  # per resource (model TagsList; aws-semantics §5)
-# Our Service Quotas code for that limit: AWS's is not published (aws-semantics §5, §7.9).
+MAX_TAGS = 50  # per resource (model TagsList; aws-behaviour §5)
+# Our Service Quotas code for that limit: AWS's is not published (aws-behaviour §5, §7.9).
 TAGS_QUOTA_CODE = "tags-per-resource"
 _RESOURCE_TYPES = {"contact": "CONTACT", "rotation": "ROTATION"}
 

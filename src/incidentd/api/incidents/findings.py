@@ -1,4 +1,4 @@
-"""Findings: deployments and stack updates that may have caused an incident (aws-semantics §3.9).
+"""Findings: deployments and stack updates that may have caused an incident (aws-behaviour §3.9).
 
 incidentd has no CodeDeploy or CloudFormation to watch, so an incident has no findings; the answers are
 well-formed, and an id asked for by BatchGetIncidentFindings is reported in `errors` as not found.

@@ -70,7 +70,7 @@ def start_incident(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
         service.trigger(ctx.unit, incident_arn, trigger, created=True)
     for item in params.get("relatedItems", []):
         service.add_related_item(ctx.unit, incident_arn, item, again_is_conflict=False)
-    # The response is recorded with the incident, in its transaction: a crash can't lose it (DESIGN §3).
+    # The response is recorded with the incident, in its transaction: a crash can't lose it.
     ctx.unit.enqueue_many(response.jobs_for(plan, record, params.get("relatedItems", [])))
     return {"incidentRecordArn": incident_arn}
 

@@ -1,4 +1,4 @@
-"""Resource policies: the RAM-style sharing documents attached to response plans (aws-semantics §3.10)."""
+"""Resource policies: the RAM-style sharing documents attached to response plans (aws-behaviour §3.10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Related items: links, metrics, runbook runs and resources attached to an incident (aws-semantics §3.7)."""
+"""Related items: links, metrics, runbook runs and resources attached to an incident (aws-behaviour §3.7)."""
 
 from __future__ import annotations
 

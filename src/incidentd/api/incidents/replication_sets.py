@@ -1,4 +1,4 @@
-"""The replication set: onboarding, regions, deletion protection (aws-semantics §3.1)."""
+"""The replication set: onboarding, regions, deletion protection (aws-behaviour §3.1)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from incidentd.engine.jobs.replication_set import SETTLE
 from incidentd.protocol.errors import ServiceError, validation_error
 from incidentd.store import replication, tags
 
-DEFAULT_KEY = "DefaultKey"  # what AWS reports when the AWS-owned key encrypts a region (aws-semantics §3.1)
+DEFAULT_KEY = "DefaultKey"  # what AWS reports when the AWS-owned key encrypts a region (aws-behaviour §3.1)
 
 
 def _load(ctx: RequestContext, arn: str) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def _check_keys(keys: list[str]) -> None:
 
 @handles(SERVICE, "CreateReplicationSet", needs_onboarding=False)
 def create_replication_set(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Onboard the account; a second replication set is ServiceQuotaExceededException (aws-semantics §3.1)."""
+    """Onboard the account; a second replication set is ServiceQuotaExceededException (aws-behaviour §3.1)."""
     existing = replication.get(ctx.conn, ctx.account_id)
     if existing is not None:
         raise ServiceError(
@@ -95,7 +95,7 @@ def update_replication_set(ctx: RequestContext, params: dict[str, Any]) -> None:
     """Add or delete one region; the set goes UPDATING and settles shortly after."""
     doc = copy.deepcopy(_load(ctx, params["arn"]))
     if doc["status"] != "ACTIVE":
-        # CloudFormation waits for ACTIVE before updating; AWS refuses concurrent changes (aws-semantics §3.1).
+        # CloudFormation waits for ACTIVE before updating; AWS refuses concurrent changes (aws-behaviour §3.1).
         raise ServiceError(
             "ConflictException",
             f"The replication set is {doc['status']}; wait until it is ACTIVE before updating it.",

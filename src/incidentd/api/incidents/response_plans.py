@@ -1,4 +1,4 @@
-"""Response plans: the template and the response an incident starts with (aws-semantics §3.2)."""
+"""Response plans: the template and the response an incident starts with (aws-behaviour §3.2)."""
 
 from __future__ import annotations
 
@@ -118,5 +118,5 @@ def _check_secrets(ctx: RequestContext, integrations: list[dict[str, Any]]) -> N
         try:
             find_secret(secrets, config["secretId"], ctx.account_id)
         except SecretError:
-            # AWS's message for a secret it can't use (aws-semantics §1.5).
+            # AWS's message for a secret it can't use (aws-behaviour §1.5).
             raise validation_error("We were unable to validate the AWS Secrets Manager secret") from None

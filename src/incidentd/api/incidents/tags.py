@@ -1,4 +1,4 @@
-"""Tags on response plans, incident records and the replication set (aws-semantics §3.11)."""
+"""Tags on response plans, incident records and the replication set (aws-behaviour §3.11)."""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ def create_timeline_event(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         event_time=params["eventTime"],
     )
     if params["eventType"] == "Note":
-        # Responders' notes reach the chat channel and notification targets, in this transaction (DESIGN §3).
+        # Responders' notes reach the chat channel and notification targets, in this transaction.
         ctx.unit.enqueue_many(response.jobs_for_note(record, event_id))
     return {"eventId": event_id, "incidentRecordArn": incident_arn}
 
@@ -107,7 +107,7 @@ def list_timeline_events(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     docs = timeline.all_for(ctx.conn, ctx.account_id, incident_arn, query)
     references = criteria.values.get("eventReference")
     if references:
-        # A reference filter matches a resource ARN or a related item id (aws-semantics §3.8).
+        # A reference filter matches a resource ARN or a related item id (aws-behaviour §3.8).
         docs = [d for d in docs if any(set(ref.values()) & set(references) for ref in d.get("eventReferences", []))]
     page, token = PAGES.page_of(
         docs, lambda d: [round(d["eventTime"] * 1000), d["eventId"]], params, int, str, descending=descending

@@ -51,8 +51,8 @@ def fan_out(ctx: JobContext, topics: list[str]) -> None:
     settings = ctx.settings.notifications
     for topic in dict.fromkeys(topics):  # a topic named twice is still published to once
         parsed = arns.parse(topic)
-        # Accounts are tenants (DESIGN §6): a plan may not post into another account's topic, as on AWS,
-        # where a chat channel's topics must be the plan's own (aws-semantics §3.2).
+        # Accounts are tenants: a plan may not post into another account's topic, as on AWS,
+        # where a chat channel's topics must be the plan's own (aws-behaviour §3.2).
         if parsed is None or parsed.account != account:
             log.warning("%s names SNS topic %s of another account: not delivered", record["arn"], topic)
             continue

@@ -80,7 +80,7 @@ def _page_message(conn: Connection, account: str, page_arn: str, channel_arn: st
         return None
     page, channel = found["page"], found["channel"]
     # A channel of someone else is ignored, as is a deleted one (model); one not activated is never paged
-    # (aws-semantics §4.3).
+    # (aws-behaviour §4.3).
     if channel["ContactArn"] != found["contact_arn"] or channel.get("ActivationStatus") != "ACTIVATED":
         return None
     return Message(

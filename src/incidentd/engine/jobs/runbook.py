@@ -135,7 +135,7 @@ def start_runbook(ctx: JobContext) -> None:
 def _parameters(
     env: engine.Env, region: str, automation: dict[str, Any], incident_arn: str, involved: list[str]
 ) -> dict[str, list[str]]:
-    """The plan's parameters with its dynamic ones filled in from the incident (aws-semantics §3.2, §3.3)."""
+    """The plan's parameters with its dynamic ones filled in from the incident (aws-behaviour §3.2, §3.3)."""
     given: dict[str, list[str]] = {k: list(v) for k, v in automation.get("parameters", {}).items()}
     dynamic = automation.get("dynamicParameters", {})
     types = launch.parameter_types(env, region, str(automation["documentName"]), automation.get("documentVersion"))
