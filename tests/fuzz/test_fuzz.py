@@ -105,6 +105,7 @@ def generate(rng: random.Random, values: Values, mutator: Mutator, operations, e
     return raw if rng.random() < VALID_SHARE else mutator.mutate(raw, op)
 
 
+@pytest.mark.slow
 def test_fuzzed_requests_are_answered_with_modelled_errors_and_refusals_change_nothing(
     fuzz_server: Server, account: Account
 ) -> None:
