@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from incidentd.config.credentials import DEV_CREDENTIAL
-from incidentd.config.values import ConfigError, http_url, no_unknown, table
+from incidentd.config.values import DEFAULT_REGION, ConfigError, http_url, no_unknown, table
 from incidentd.domain import arns, retry
 from incidentd.protocol.sigv4 import Credential
 
@@ -69,7 +69,7 @@ class NotifySettings:
     public_url: str = DEFAULT_PUBLIC_URL
     incident_url: str | None = None
     link_key: bytes = field(default=b"", repr=False)
-    region: str = "us-east-1"
+    region: str = DEFAULT_REGION
     retry_seconds: float = 5.0
     retry_for_seconds: float = 3600.0
     timeout_seconds: float = 10.0

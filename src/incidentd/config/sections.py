@@ -53,10 +53,11 @@ class WorkerSettings:
         """The section from the file; every value must be positive."""
         found = section(raw, "worker")
         return cls(
-            *(
-                positive(found.get(key, getattr(cls, key)), f"[worker] {key}")
-                for key in ("lease_seconds", "poll_seconds", "keep_done_jobs_days")
-            )
+            lease_seconds=positive(found.get("lease_seconds", cls.lease_seconds), "[worker] lease_seconds"),
+            poll_seconds=positive(found.get("poll_seconds", cls.poll_seconds), "[worker] poll_seconds"),
+            keep_done_jobs_days=positive(
+                found.get("keep_done_jobs_days", cls.keep_done_jobs_days), "[worker] keep_done_jobs_days"
+            ),
         )
 
     @property

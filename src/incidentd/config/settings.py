@@ -22,10 +22,9 @@ from incidentd.config.sections import (
     ServerSettings,
     WorkerSettings,
 )
-from incidentd.config.values import ConfigError, text
+from incidentd.config.values import DEFAULT_REGION, ConfigError, text
 from incidentd.protocol.sigv4 import Credential
 
-DEFAULT_REGION = "us-east-1"
 DEFAULT_DATABASE_URL = "sqlite:///data/incidentd.db"  # a data folder under the working directory
 
 

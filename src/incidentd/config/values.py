@@ -7,6 +7,8 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
+DEFAULT_REGION = "us-east-1"  # the region incidentd reports for itself unless `region` says otherwise
+
 
 class ConfigError(ValueError):
     """A setting that can't be used: `incidentd` says which and exits with status 2."""
