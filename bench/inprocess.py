@@ -147,7 +147,8 @@ def measure(count: int, database_url: str) -> dict[str, float]:
     def starts() -> list[tuple[Scope, bytes]]:
         return [signed("start_incident", responsePlanArn=plan, clientToken=str(uuid.uuid4())) for _ in range(count)]
 
-    worker = Worker(bench.db, SystemClock(), bench.settings)
+    clock = SystemClock()
+    worker = Worker(bench.db, clock, Invoker(bench.db, clock, bench.settings).invoke, bench.settings)
     bench.run(read)  # warm-up: caches, compiled statements
     bench.run(starts())
     worker.run_once()

@@ -13,8 +13,9 @@ from loadgen import Result
 
 BASELINE = "hello-world"
 BEFORE = " (before)"  # a round's name for the --against server's run of a scenario: "StartIncident (before)"
-# The issue's floors as fractions of the baseline; CreateResponsePlan has none.
-TARGETS = {"GetResponsePlan": 0.30, "ListIncidentRecords": 0.30, "StartIncident": 0.10}
+# The floors as fractions of the baseline. StartIncident's 10% was withdrawn (docs/speed.md says why): its rate is
+# reported, and compared before and after a change with --against; CreateResponsePlan has none either.
+TARGETS = {"GetResponsePlan": 0.30, "ListIncidentRecords": 0.30}
 RSS_LIMIT_MB = 250  # the issue's, at 1,000,000 incidents; checked at every tier, since fewer must not need more
 LIST_SLOWDOWN_LIMIT = 2.0  # ListIncidentRecords' time per request at the largest tier over the smallest
 

@@ -7,13 +7,15 @@ import dataclasses
 import gc
 import ipaddress
 import logging
+import os
 import signal
 import socket
 import sys
 from typing import Any
 
 from incidentd import channels, config
-from incidentd.clock import Clock, SystemClock
+from incidentd.api.invoke import Invoker
+from incidentd.clock import SystemClock
 from incidentd.config.logs import FORMATS, LEVELS
 from incidentd.engine.worker import Worker
 from incidentd.ops import logs, metrics, shared_counters
@@ -59,6 +61,7 @@ def serve(args: argparse.Namespace) -> int:
     credentials = _credentials(settings, args.host)
     if credentials is None:
         return 2
+    _announce_topics(settings)
     db = Database(settings.database_url)
     migrate.upgrade(db)
     where = f"http://{args.host}:{args.port} (database {db.url.split('@')[-1]})"
@@ -91,6 +94,12 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _announce_topics(settings: config.Settings) -> None:
+    """Say once, at start, where each configured SNS topic's messages go."""
+    for line in settings.notifications.describe():
+        log.info("%s", line)
+
+
 def _credentials(settings: config.Settings, host: str) -> dict[str, Credential] | None:
     """The access keys to accept, or None when the server must not start without configured ones."""
     credentials: dict[str, Credential] = dict(settings.credentials)
@@ -117,7 +126,6 @@ def _application(
     worker: bool = True,
 ) -> Any:
     """The composition root of one serving process: invoke, the dispatcher, its endpoints, its embedded worker."""
-    from incidentd.api.invoke import Invoker
     from incidentd.server.asgi import Application
     from incidentd.server.dispatch import Dispatcher
     from incidentd.server.endpoints import plain_routes
@@ -126,35 +134,33 @@ def _application(
     invoker = Invoker(db, clock, settings)
     wake = lambda: None  # noqa: E731
     if worker and not args.no_worker:
-        engine = _worker(db, clock, settings, invoker)
+        engine = _worker(invoker)
         engine.start_thread()
         wake = engine.wake.set
     dispatcher = Dispatcher(invoker, credentials, on_write=wake)
-    application = Application(dispatcher, routes=plain_routes(dispatcher))
+    application = Application(dispatcher, routes=plain_routes(invoker, wake))
     # The service models and everything loaded so far live as long as the process: keep the cyclic garbage
     # collector from walking them again and again under load.
     gc.freeze()
     return application
 
 
-def _worker(db: Database, clock: Clock, settings: config.Settings, invoker: Any = None) -> Worker:
+def _worker(invoker: Invoker) -> Worker:
     """A worker with the delivery transports the settings configure, calling operations through invoke."""
-    from incidentd.api.invoke import Invoker
-
-    transports = channels.transports_from_settings(settings.delivery)
+    transports = channels.transports_from_settings(invoker.settings.delivery)
     for channel_type, transport in transports.items():
         log.info("%s pages go through %s", channel_type, transport.describe())
-    invoker = invoker if invoker is not None else Invoker(db, clock, settings)
-    return Worker(db, clock, settings, transports, invoker.invoke)
+    return Worker(invoker.db, invoker.clock, invoker.invoke, invoker.settings, transports)
 
 
 def worker(args: argparse.Namespace) -> int:
     """Run only the job engine."""
     settings = _settings(args)
+    _announce_topics(settings)
     db = Database(settings.database_url)
     migrate.upgrade(db)
     clock = SystemClock()
-    engine = _worker(db, clock, settings)
+    engine = _worker(Invoker(db, clock, settings))
     if args.metrics_port:
         # The worker counts its deliveries in its own process; this is where Prometheus reads them.
         from prometheus_client import start_http_server
@@ -258,8 +264,9 @@ def _set_up_logging(args: argparse.Namespace) -> None:
     try:
         chosen = config.load(args.config).logging
     except config.ConfigError:
-        # The command reports the broken file once logging is set up: the flags and defaults do meanwhile.
-        chosen = config.LogSettings()
+        # The command reports the broken file once logging is set up: the flags and the environment do meanwhile
+        # (a bad INCIDENTD_LOG_* raises here, and main reports it in the default format).
+        chosen = config.LogSettings.read({}, os.environ)
     logs.configure(chosen.overridden(args.log_format, args.log_level, args.access_log))
 
 

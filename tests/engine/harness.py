@@ -36,7 +36,7 @@ class Harness:
     def new_worker(self) -> Worker:
         """A worker as a freshly started process would have: nothing in memory but the database."""
         transports = Transports({"EMAIL": self.email, "SMS": self.sms, "VOICE": self.voice})
-        return Worker(self.db, self.clock, self.invoker.settings, transports, self.invoker.invoke)
+        return Worker(self.db, self.clock, self.invoker.invoke, self.invoker.settings, transports)
 
     def call(self, name: str, /, service: str = model.CONTACTS, **params: Any) -> dict[str, Any]:
         """Run one operation as the account would through the API: invoke, validated, in one transaction."""

@@ -139,7 +139,10 @@ def test_a_wrong_accept_code_is_refused_when_enforced(h: Harness) -> None:
     (page,) = _pages(h, engagement)
     wrong = "999999" if h.email.sent[0].code != "999999" else "999998"
     error = h.refused("AcceptPage", PageId=page["PageArn"], AcceptType="READ", AcceptCode=wrong)
-    assert error.code == "ValidationException"
+    assert (error.code, error.message) == (
+        "ValidationException",
+        "Invalid value provided - AcceptCode does not match the code sent with the page",
+    )
     assert "ReadTime" not in h.call("DescribePage", PageId=page["PageArn"])
 
 

@@ -8,7 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from incidentd import config
+from incidentd.api.invoke import Invoker
 from incidentd.clock import FakeClock
+from incidentd.config import Settings
 from incidentd.domain import response
 from incidentd.domain.retry import JOBS
 from incidentd.engine import worker as worker_module
@@ -48,7 +50,7 @@ def engine(own_database):  # type: ignore[no-untyped-def]
     with db.write() as conn:
         conn.execute(sa.delete(jobs))
     clock = FakeClock(START)
-    worker = Worker(db, clock)
+    worker = Worker(db, clock, Invoker(db, clock, Settings()).invoke)
     yield db, clock, worker
     JOB_HANDLERS.pop("test.record")
     JOB_HANDLERS.pop("test.flaky")
@@ -133,7 +135,7 @@ def test_concurrent_workers_never_run_a_job_twice(engine):  # type: ignore[no-un
     db, clock, _ = engine
     with db.write() as conn:
         queue.enqueue_many(conn, "111122223333", [("test.record", {"n": n}) for n in range(600)], START, START)
-    workers = [Worker(db, clock) for _ in range(6)]
+    workers = [Worker(db, clock, Invoker(db, clock, Settings()).invoke) for _ in range(6)]
     threads = [threading.Thread(target=w.run_once) for w in workers]
     for thread in threads:
         thread.start()
@@ -313,7 +315,7 @@ def test_keep_done_jobs_days_is_read_from_the_worker_section_and_must_be_positiv
     path = tmp_path / "incidentd.toml"
     path.write_text("[worker]\nkeep_done_jobs_days = 0.5\n")
     settings = config.load(str(path), environ={})
-    assert Worker(db, clock, settings).keep_done_ms == DAY_MS // 2
+    assert Worker(db, clock, Invoker(db, clock, settings).invoke, settings).keep_done_ms == DAY_MS // 2
     path.write_text("[worker]\nkeep_done_jobs_days = 0\n")
     with pytest.raises(config.ConfigError, match="keep_done_jobs_days"):
         config.load(str(path), environ={})

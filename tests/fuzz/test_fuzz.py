@@ -23,7 +23,9 @@ from fuzz_runner import Outcome, Sender, describe, dump, problems, undeclared
 from mutations import Mutator
 
 from incidentd.api import registry
+from incidentd.api.invoke import Invoker
 from incidentd.clock import SystemClock
+from incidentd.config import Settings
 from incidentd.engine.worker import Worker
 from incidentd.store.db import Database
 from support import Account, Server, wait_until
@@ -63,7 +65,8 @@ def onboard(server: Server, account: Account) -> list[str]:
     incidents = server.client(account)
     replication_arn = incidents.create_replication_set(regions={"us-east-1": {}})["arn"]
     db = Database(server.database_url)
-    worker = Worker(db, SystemClock())
+    clock = SystemClock()
+    worker = Worker(db, clock, Invoker(db, clock, Settings()).invoke)
     try:
         # The server has no worker: settle the replication set here.
         wait_until(lambda: worker.run_once() >= 0 and _active(incidents, replication_arn), timeout=20)

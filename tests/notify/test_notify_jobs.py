@@ -56,13 +56,13 @@ timeout_seconds = 5
 arn = "{self.topic}"
 subscribers = [{subscribers}]
 """
-        return Worker(self.db, self.clock, config.from_toml(tomllib.loads(text)))
+        self.invoker = Invoker(self.db, self.clock, config.from_toml(tomllib.loads(text)))
+        return Worker(self.db, self.clock, self.invoker.invoke, self.invoker.settings)
 
     def call(self, name: str, /, **params: Any) -> dict[str, Any]:
         """Run one ssm-incidents operation as the account, through invoke, in one transaction."""
-        invoker = Invoker(self.db, self.clock, self.worker.runtime.settings)
         principal = Principal.user(self.account, "test")
-        return invoker.invoke(model.INCIDENTS, name, params, principal, region="us-east-1")
+        return self.invoker.invoke(model.INCIDENTS, name, params, principal, region="us-east-1")
 
     def start(self) -> str:
         """Onboard, make a plan with the chat topic and start an incident; its ARN."""

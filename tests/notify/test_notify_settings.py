@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -75,7 +77,7 @@ def test_the_environment_wins() -> None:
         (f'[[sns_topics]]\narn = "{TOPIC}"\n[[sns_topics]]\narn = "{TOPIC}"\n', "configured twice"),
         ('[notifications]\npublic_url = "incidents.example.com"\n', "public_url"),
         ('[notifications]\nincident_url = "https://tool/{incident}"\n', "uses incident"),
-        ("[notifications]\nretry_seconds = 0\n", "retry_seconds must be a positive number"),
+        ("[notifications]\nretry_seconds = 0\n", "[notifications] retry_seconds must be more than 0"),
     ],
 )
 def test_a_bad_section_is_refused_with_a_clear_message(text: str, complaint: str) -> None:
@@ -94,6 +96,38 @@ def test_serve_reports_a_bad_section_and_exits_2(tmp_path: Path) -> None:
     assert "protocol must be one of slack, msteams, mattermost, https, email, not 'telegram'" in done.stderr
 
 
+def test_a_worker_says_at_start_where_each_topic_delivers_and_no_secret(tmp_path: Path) -> None:
+    config = tmp_path / "incidentd.toml"
+    config.write_text(GOOD)
+    command = [sys.executable, "-m", "incidentd.cli", "worker", "--config", str(config)]
+    command += ["--database", f"sqlite:///{tmp_path / 'db.sqlite'}"]
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=tmp_path) as worker:
+        assert worker.stderr is not None
+        lines = []
+        try:
+            for line in worker.stderr:
+                lines.append(line)
+                if "incidentd worker" in line and "running" in line:
+                    break
+        finally:
+            worker.terminate()
+    [announced] = [line for line in lines if f"SNS topic {TOPIC} delivers to" in line]
+    assert "slack https://hooks.slack.com" in announced and "email team@example.com" in announced
+    assert "/services/" not in announced and "s3cret" not in announced  # a webhook's path is its secret
+
+
+def test_a_bad_config_is_reported_in_the_log_format_the_environment_asks_for(tmp_path: Path) -> None:
+    config = tmp_path / "incidentd.toml"
+    config.write_text("[worker]\nlease_seconds = -1\n")
+    command = [sys.executable, "-m", "incidentd.cli", "migrate", "--config", str(config)]
+    command += ["--database", f"sqlite:///{tmp_path / 'db.sqlite'}"]
+    environ = dict(os.environ, INCIDENTD_LOG_FORMAT="json")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=tmp_path, env=environ)
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert json.loads(line)["message"] == "[worker] lease_seconds must be more than 0, not -1"
+
+
 def test_the_link_key_comes_from_the_secret_or_else_from_every_credential() -> None:
     a, b = Credential("AKIDA", "secret-a", "111122223333"), Credential("AKIDB", "secret-b", "444455556666")
     assert link_key("configured", {"AKIDA": a}) == b"configured"
@@ -105,7 +139,7 @@ def test_the_link_key_comes_from_the_secret_or_else_from_every_credential() -> N
 def test_a_link_verifies_only_with_its_own_signature_and_arn() -> None:
     settings = NotifySettings(public_url="https://im.example.com", link_key=b"k")
     arn = "arn:aws:ssm-incidents::111122223333:incident-record/db-plan/abc-123"
-    link = links.link(settings, arn)
+    link = links.link(settings, arn, "us-east-1")
     path, _, query = link.removeprefix("https://im.example.com").partition("?")
     assert path == "/incidents/111122223333/db-plan/abc-123"
     assert links.verified_arn(path.encode(), query.encode(), b"k") == arn
@@ -118,9 +152,9 @@ def test_a_link_verifies_only_with_its_own_signature_and_arn() -> None:
 
 def test_an_incident_url_template_points_links_at_the_teams_own_tool() -> None:
     text = '[notifications]\nincident_url = "https://tool.example.com/{region}/{account}/{plan}/{id}?arn={arn}"\n'
-    settings = load(text, {"INCIDENTD_REGION": "eu-west-1"})
+    settings = load(text)
     arn = "arn:aws:ssm-incidents::111122223333:incident-record/db-plan/abc-123"
-    assert links.link(settings, arn) == (
+    assert links.link(settings, arn, "eu-west-1") == (
         "https://tool.example.com/eu-west-1/111122223333/db-plan/abc-123"
         "?arn=arn%3Aaws%3Assm-incidents%3A%3A111122223333%3Aincident-record%2Fdb-plan%2Fabc-123"
     )

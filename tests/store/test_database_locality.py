@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from types import SimpleNamespace
+
 import botocore.session
 import pytest
 
@@ -56,11 +60,18 @@ def test_where_a_read_runs(database_url: str, service: str, operation: str, page
     from incidentd.server.dispatch import Dispatcher
 
     db = Database(database_url)
+    dispatcher = Dispatcher(Invoker(db, SystemClock(), config.load(None)), {})
+    op_model = botocore.session.get_session().get_service_model(service).operation_model(operation)
+    checked = SimpleNamespace(
+        call=SimpleNamespace(operation=SimpleNamespace(name=operation, writes=False), op_model=op_model)
+    )
+    # The request is taken as checked, and running it answers with the name of the thread it ran on.
+    dispatcher._check = lambda request: checked  # type: ignore[method-assign, assignment, return-value]
+    dispatcher._run = lambda _checked: threading.current_thread().name  # type: ignore[method-assign, assignment, return-value]
     try:
-        dispatcher = Dispatcher(Invoker(db, SystemClock(), config.load(None)), {})
-        op_model = botocore.session.get_session().get_service_model(service).operation_model(operation)
-        on_the_loop = dispatcher.runs_on_the_loop(False, op_model)
-        assert not dispatcher.runs_on_the_loop(True, op_model)  # a write never runs on the loop
+        ran_on = asyncio.run(dispatcher.answer(SimpleNamespace(method="POST", raw_path=b"/")))  # type: ignore[arg-type]
     finally:
         db.dispose()
-    assert on_the_loop == (db.dialect == "sqlite" or not pages)
+    on_the_loop = db.dialect == "sqlite" or not pages
+    assert dispatcher.runs_on_the_loop(False, op_model) == on_the_loop
+    assert ran_on.startswith("MainThread" if on_the_loop else "incidentd-request"), ran_on  # type: ignore[attr-defined]

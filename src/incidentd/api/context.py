@@ -1,4 +1,4 @@
-"""What a handler knows about the call it serves."""
+"""What a handler knows about the call it serves: from an API request, an alert, or a runbook step."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ from incidentd.store.unit import Unit
 
 
 @dataclass(slots=True)
-class RequestContext:
-    """The unit of work an operation runs in, who calls it, the region it was called in, and the settings."""
+class CallContext:
+    """The unit of work an operation runs in, who calls it, the region it was called in, and the settings.
+
+    request_id names the call in the log lines its handler writes; an API request's is also its x-amzn-RequestId.
+    """
 
     unit: Unit
     principal: Principal

@@ -1,4 +1,4 @@
-"""The one road every action takes: an API request, an alert, a runbook step (and the console, and policies).
+"""The one road every action takes: an API request, an alert, a runbook step.
 
 `Invoker.invoke` takes an operation, its input and the principal; it validates the input against the model,
 runs the handler in a unit of work with onboarding checks and idempotent replay, and returns the output or
@@ -8,6 +8,7 @@ loop and `execute` on whichever thread holds the transaction, so that a bad requ
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -15,9 +16,10 @@ from typing import Any
 
 from botocore.model import OperationModel
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from incidentd.api import registry
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.auth.principals import Principal
 from incidentd.clock import Clock
 from incidentd.config import Settings
@@ -109,11 +111,14 @@ class Invoker:
     def execute(self, call: Call, conn: Connection) -> dict[str, Any]:
         """Run a checked call in the given transaction: onboarding, idempotent replay, then the handler."""
         unit = Unit(conn, self.db, call.principal.account_id, call.now_ms)
-        ctx = RequestContext(unit, call.principal, call.region, call.request_id, self.settings)
+        ctx = CallContext(unit, call.principal, call.region, call.request_id, self.settings)
         # Whatever the handler logs carries the request id, on whichever thread it runs.
         token = REQUEST_ID.set(call.request_id)
         try:
-            return _run(call.operation, call.op_model, ctx, call.params)
+            return _handle(call.operation, call.op_model, ctx, call.params)
+        except IntegrityError:
+            # Two calls raced to create the same thing; the loser hears what a sequential one would.
+            raise conflict(call.operation.service) from None
         finally:
             REQUEST_ID.reset(token)
 
@@ -132,15 +137,17 @@ def conflict(service: str) -> ServiceError:
 
 
 def _operation_model(service: str, name: str) -> OperationModel:
+    """The model of an operation by its service and name; the refusal of one the services do not have."""
     try:
         return model.operation(service, name)
     except Exception:  # botocore's UnknownServiceError or OperationNotFoundError
         raise unknown_operation(f"{service} has no operation {name!r}.") from None
 
 
-def _run(
-    operation: registry.Operation, op_model: OperationModel, ctx: RequestContext, params: dict[str, Any]
+def _handle(
+    operation: registry.Operation, op_model: OperationModel, ctx: CallContext, params: dict[str, Any]
 ) -> dict[str, Any]:
+    """The onboarding check, then the handler, its answer kept under the client token when there is one."""
     if operation.needs_onboarding and operation.name.startswith("Get"):
         return _get(operation, ctx, params)
     if operation.needs_onboarding and not replication.exists(ctx.conn, ctx.account_id):
@@ -169,7 +176,7 @@ def _run(
     return result
 
 
-def _get(operation: registry.Operation, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def _get(operation: registry.Operation, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """A Get finds nothing in an account that never onboarded, so the check waits until something is missing."""
     try:
         return operation.handler(ctx, params) or {}
@@ -190,17 +197,12 @@ def not_onboarded(service: str) -> ServiceError:
     )
 
 
-_TOKEN_MEMBERS: dict[str, str | None] = {}
-
-
+@functools.cache  # botocore makes each operation's model once, so the look-up is made once per operation
 def _token_member(op_model: OperationModel) -> str | None:
-    """The input member the model marks as the idempotency token, if any (looked up once per operation)."""
-    key = f"{op_model.service_model.service_name}.{op_model.name}"
-    if key not in _TOKEN_MEMBERS:
-        shape = op_model.input_shape
-        members = shape.members.items() if shape is not None else ()
-        _TOKEN_MEMBERS[key] = next((str(n) for n, m in members if m.metadata.get("idempotencyToken")), None)
-    return _TOKEN_MEMBERS[key]
+    """The input member the model marks as the idempotency token, if any."""
+    shape = op_model.input_shape
+    members = shape.members.items() if shape is not None else ()
+    return next((str(name) for name, member in members if member.metadata.get("idempotencyToken")), None)
 
 
 def _hash(params: dict[str, Any]) -> str:

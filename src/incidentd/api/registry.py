@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 
-Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any] | None]
+Handler = Callable[[CallContext, dict[str, Any]], dict[str, Any] | None]
 
 _READ_PREFIXES = ("Get", "List", "BatchGet", "Describe")
 

@@ -95,9 +95,16 @@ def transports_from_settings(delivery: DeliverySettings, timeout: float = 10.0) 
     phone: Transport | None = None
     if delivery.twilio is not None:
         twilio = delivery.twilio
+        from_number = twilio.from_number
+        if from_number is None:
+            # Half a configuration is a mistake: a worker would send nothing and say nothing of why.
+            raise ConfigError(
+                "INCIDENTD_TWILIO_ACCOUNT_SID, INCIDENTD_TWILIO_AUTH_TOKEN set "
+                "but not INCIDENTD_TWILIO_FROM ([twilio] from)"
+            )
         phone = _build(
             lambda: TwilioTransport(
-                twilio.account_sid, twilio.auth_token, twilio.from_number, twilio.base_url, timeout, twilio.public_url
+                twilio.account_sid, twilio.auth_token, from_number, twilio.base_url, timeout, twilio.public_url
             ),
             "Twilio settings",
         )

@@ -10,7 +10,7 @@ import urllib.request
 from typing import Any
 
 from incidentd.channels.message import DeliveryError
-from incidentd.config.values import safe_url
+from incidentd.domain.urls import safe_url
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -14,8 +14,8 @@ from typing import Any
 
 from incidentd.channels._http import describe_error, json_object, status_is_permanent
 from incidentd.channels.message import DeliveryError
-from incidentd.config.values import safe_url
 from incidentd.domain import arns
+from incidentd.domain.urls import safe_url
 
 # PagerDuty serves each service region from its own API host (support.pagerduty.com "Service Regions").
 REGION_BASE_URLS = {"US": "https://api.pagerduty.com", "EU": "https://api.eu.pagerduty.com"}

@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 from incidentd.channels import _http
 from incidentd.channels.message import DeliveryError, Message
 from incidentd.config.delivery import DEFAULT_TWILIO_BASE_URL
-from incidentd.config.values import http_url, safe_url
+from incidentd.domain.urls import http_url, safe_url
 
 VOICE_PATH = "/twilio/voice"  # where Twilio reports the key a callee pressed (inbound/twilio.py)
 SMS_LIMIT = 1600  # Twilio rejects a Body longer than this (error 21617)

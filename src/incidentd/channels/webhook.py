@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from incidentd.channels import _http
 from incidentd.channels.message import Message
-from incidentd.config.values import http_url, safe_url
+from incidentd.domain.urls import http_url, safe_url
 
 SIGNATURE_PREFIX = "sha256="
 

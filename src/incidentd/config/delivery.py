@@ -14,8 +14,8 @@ SMTP = (("smtp", "url", "INCIDENTD_SMTP_URL"), ("smtp", "from", "INCIDENTD_EMAIL
 TWILIO = (
     ("twilio", "account_sid", "INCIDENTD_TWILIO_ACCOUNT_SID"),
     ("twilio", "auth_token", "INCIDENTD_TWILIO_AUTH_TOKEN"),
-    ("twilio", "from", "INCIDENTD_TWILIO_FROM"),
 )
+TWILIO_FROM = ("twilio", "from", "INCIDENTD_TWILIO_FROM")
 TWILIO_BASE_URL = ("twilio", "base_url", "INCIDENTD_TWILIO_BASE_URL")
 TWILIO_PUBLIC_URL = ("twilio", "public_url", "INCIDENTD_TWILIO_PUBLIC_URL")
 SMS_WEBHOOK = (
@@ -35,14 +35,25 @@ class SmtpSettings:
 
 @dataclass(frozen=True)
 class TwilioSettings:
-    """The Twilio account SMS and voice pages go through."""
+    """The Twilio account SMS and voice pages go through, and whose callbacks acknowledge pages."""
 
     account_sid: str
     auth_token: str = field(repr=False)
-    from_number: str
+    # The number pages come from: needed to send, so a worker refuses to start without it (channels), while a
+    # node that only serves the API may check Twilio's callbacks without it.
+    from_number: str | None = None
     base_url: str = DEFAULT_TWILIO_BASE_URL
     # incidentd's URL as Twilio reaches it: turns on acknowledging by SMS reply and by a key pressed on a call.
     public_url: str | None = None
+
+
+@dataclass(frozen=True)
+class TwilioCallbacks:
+    """What Twilio's signed callbacks are checked against: the account, its auth token, the URL Twilio calls."""
+
+    account_sid: str
+    auth_token: str = field(repr=False)
+    public_url: str
 
 
 @dataclass(frozen=True)
@@ -67,13 +78,13 @@ class DeliverySettings:
         smtp = _group(raw, env, SMTP)
         twilio = _group(raw, env, TWILIO)
         webhook = _group(raw, env, SMS_WEBHOOK)
-        extra = _read(raw, env, (TWILIO_BASE_URL, TWILIO_PUBLIC_URL))
+        extra = _read(raw, env, (TWILIO_FROM, TWILIO_BASE_URL, TWILIO_PUBLIC_URL))
         return cls(
             smtp=SmtpSettings(*smtp) if smtp else None,
             twilio=TwilioSettings(
                 account_sid=twilio[0],
                 auth_token=twilio[1],
-                from_number=twilio[2],
+                from_number=extra.get(TWILIO_FROM[2]),
                 base_url=extra.get(TWILIO_BASE_URL[2], DEFAULT_TWILIO_BASE_URL),
                 public_url=extra.get(TWILIO_PUBLIC_URL[2]),
             )
@@ -82,12 +93,12 @@ class DeliverySettings:
             sms_webhook=SmsWebhookSettings(*webhook) if webhook else None,
         )
 
-    def twilio_callbacks(self) -> tuple[str, str, str] | None:
-        """The account SID, auth token and public URL Twilio's callbacks are checked against; None if any is unset."""
+    def twilio_callbacks(self) -> TwilioCallbacks | None:
+        """What Twilio's callbacks are checked against; None, and the callbacks off, without a public URL."""
         twilio = self.twilio
         if twilio is None or not twilio.public_url:
             return None
-        return twilio.account_sid, twilio.auth_token, twilio.public_url.rstrip("/")
+        return TwilioCallbacks(twilio.account_sid, twilio.auth_token, twilio.public_url.rstrip("/"))
 
 
 def _group(raw: Mapping[str, Any], env: Mapping[str, str], settings: tuple[Setting, ...]) -> list[str] | None:

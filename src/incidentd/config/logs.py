@@ -29,7 +29,9 @@ class LogSettings:
         return cls(
             format=env.get("INCIDENTD_LOG_FORMAT") or found.get("format") or cls.format,
             level=env.get("INCIDENTD_LOG_LEVEL") or found.get("level") or cls.level,
-            access=boolean(access, "INCIDENTD_ACCESS_LOG") if access else bool(found.get("access", cls.access)),
+            access=boolean(access, "INCIDENTD_ACCESS_LOG")
+            if access
+            else boolean(found.get("access", cls.access), "[logging] access"),
         ).checked()
 
     def overridden(self, format: str | None, level: str | None, access: bool | None) -> LogSettings:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 import string
 import urllib.parse
@@ -12,11 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from incidentd.config.credentials import DEV_CREDENTIAL
-from incidentd.config.values import DEFAULT_REGION, ConfigError, http_url, no_unknown, table
+from incidentd.config.values import ConfigError, no_unknown, positive, section, table
 from incidentd.domain import arns, retry
+from incidentd.domain.urls import http_url
 from incidentd.protocol.sigv4 import Credential
-
-log = logging.getLogger("incidentd.notify")
 
 PROTOCOLS = ("slack", "msteams", "mattermost", "https", "email")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:4570"
@@ -32,7 +30,6 @@ _NOTIFICATION_KEYS = {
     "retry_for_seconds",
     "timeout_seconds",
 }
-_announced: list[bool] = []  # whether this process has logged its topics
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
@@ -61,6 +58,18 @@ class Subscriber:
         return f"{self.protocol} {parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
+def link_key(secret: str | None, credentials: Mapping[str, Credential]) -> bytes:
+    """The HMAC key of incident links: the configured secret, else one derived from the credentials' secret keys.
+
+    Derived, every node of a cluster computes the same key without a new setting; rotating a secret key changes
+    it, which invalidates the links already sent.
+    """
+    if secret:
+        return secret.encode()
+    secrets = sorted(c.secret_access_key for c in credentials.values()) or [DEV_CREDENTIAL.secret_access_key]
+    return hashlib.sha256(b"incidentd incident links\n" + "\n".join(secrets).encode()).digest()
+
+
 @dataclass(frozen=True)
 class NotifySettings:
     """Which subscribers each topic has, where links point, and how deliveries retry."""
@@ -68,8 +77,7 @@ class NotifySettings:
     topics: dict[str, tuple[Subscriber, ...]] = field(default_factory=dict)
     public_url: str = DEFAULT_PUBLIC_URL
     incident_url: str | None = None
-    link_key: bytes = field(default=b"", repr=False)
-    region: str = DEFAULT_REGION
+    link_key: bytes = field(default_factory=lambda: link_key(None, {}), repr=False)
     retry_seconds: float = 5.0
     retry_for_seconds: float = 3600.0
     timeout_seconds: float = 10.0
@@ -86,46 +94,44 @@ class NotifySettings:
         """The wait after a failed attempt: retry_seconds, doubling each time, at most five minutes."""
         return retry.notice(self.retry_seconds).delay_ms(attempt)
 
+    @classmethod
+    def read(
+        cls, raw: Mapping[str, Any], env: Mapping[str, str], credentials: Mapping[str, Credential]
+    ) -> NotifySettings:
+        """The sections from the file, with INCIDENTD_PUBLIC_URL and INCIDENTD_LINK_SECRET over them."""
+        found = section(raw, "notifications")
+        no_unknown(found, _NOTIFICATION_KEYS, "[notifications]")
+        public_url = env.get("INCIDENTD_PUBLIC_URL") or found.get("public_url") or DEFAULT_PUBLIC_URL
+        try:
+            http_url(str(public_url))
+        except ValueError as exc:
+            raise ConfigError(f"[notifications] public_url / INCIDENTD_PUBLIC_URL: {exc}") from None
+        template = found.get("incident_url")
+        if template is not None:
+            _check_template(template)
+        secret = env.get("INCIDENTD_LINK_SECRET") or found.get("link_secret")
+        if secret is not None and not isinstance(secret, str):
+            raise ConfigError("[notifications] link_secret must be a string")
 
-def read(
-    raw: Mapping[str, Any], env: Mapping[str, str], region: str, credentials: Mapping[str, Credential]
-) -> NotifySettings:
-    """The notification settings from the config file and INCIDENTD_PUBLIC_URL / INCIDENTD_LINK_SECRET."""
-    section = table(raw.get("notifications", {}), "[notifications]")
-    no_unknown(section, _NOTIFICATION_KEYS, "[notifications]")
-    public_url = env.get("INCIDENTD_PUBLIC_URL") or section.get("public_url") or DEFAULT_PUBLIC_URL
-    try:
-        http_url(str(public_url))
-    except ValueError as exc:
-        raise ConfigError(f"[notifications] public_url / INCIDENTD_PUBLIC_URL: {exc}") from None
-    template = section.get("incident_url")
-    if template is not None:
-        _check_template(template)
-    secret = env.get("INCIDENTD_LINK_SECRET") or section.get("link_secret")
-    if secret is not None and not isinstance(secret, str):
-        raise ConfigError("[notifications] link_secret must be a string")
-    return NotifySettings(
-        topics=_topics(raw.get("sns_topics", [])),
-        public_url=str(public_url).rstrip("/"),
-        incident_url=template,
-        link_key=link_key(secret, credentials),
-        region=region,
-        retry_seconds=_seconds(section, "retry_seconds", 5.0),
-        retry_for_seconds=_seconds(section, "retry_for_seconds", 3600.0),
-        timeout_seconds=_seconds(section, "timeout_seconds", 10.0),
-    )
+        def seconds(key: str, default: float) -> float:
+            return positive(found.get(key, default), f"[notifications] {key}")
 
+        return cls(
+            topics=_topics(raw.get("sns_topics", [])),
+            public_url=str(public_url).rstrip("/"),
+            incident_url=template,
+            link_key=link_key(secret, credentials),
+            retry_seconds=seconds("retry_seconds", 5.0),
+            retry_for_seconds=seconds("retry_for_seconds", 3600.0),
+            timeout_seconds=seconds("timeout_seconds", 10.0),
+        )
 
-def link_key(secret: str | None, credentials: Mapping[str, Credential]) -> bytes:
-    """The HMAC key of incident links: the configured secret, else one derived from the credentials' secret keys.
-
-    Derived, every node of a cluster computes the same key without a new setting; rotating a secret key changes
-    it, which invalidates the links already sent.
-    """
-    if secret:
-        return secret.encode()
-    secrets = sorted(c.secret_access_key for c in credentials.values()) or [DEV_CREDENTIAL.secret_access_key]
-    return hashlib.sha256(b"incidentd incident links\n" + "\n".join(secrets).encode()).digest()
+    def describe(self) -> list[str]:
+        """One line per configured topic for the start-up log: where its messages go (hosts only)."""
+        return [
+            f"SNS topic {arn} delivers to {', '.join(s.describe() for s in subscribers) or 'nobody'}"
+            for arn, subscribers in self.topics.items()
+        ]
 
 
 def _topics(entries: Any) -> dict[str, tuple[Subscriber, ...]]:
@@ -149,10 +155,6 @@ def _topics(entries: Any) -> dict[str, tuple[Subscriber, ...]]:
         if len({sub.key for sub in found}) != len(found):
             raise ConfigError(f"{where} ({arn}): a subscriber is listed twice (same protocol and endpoint)")
         topics[arn] = tuple(found)
-    if not _announced:  # the page and the worker of one process both read the settings: say it once
-        _announced.append(True)
-        for arn, subscribers in topics.items():
-            log.info("SNS topic %s delivers to %s", arn, ", ".join(s.describe() for s in subscribers) or "nobody")
     return topics
 
 
@@ -194,10 +196,3 @@ def _check_template(template: Any) -> None:
         http_url(template.format(**dict.fromkeys(URL_FIELDS, "x")))
     except ValueError as exc:
         raise ConfigError(f"[notifications] incident_url: {exc}") from None
-
-
-def _seconds(section: Mapping[str, Any], key: str, default: float) -> float:
-    value = section.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ConfigError(f"[notifications] {key} must be a positive number of seconds")
-    return float(value)

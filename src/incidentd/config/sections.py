@@ -15,6 +15,7 @@ from incidentd.config.values import (
     section,
     strings,
     tables,
+    text,
     url,
 )
 
@@ -155,6 +156,7 @@ class IngestSettings:
             if plans is not None and not (isinstance(plans, list) and all(isinstance(p, str) for p in plans)):
                 raise ConfigError("[[ingest_tokens]] plans must be a list of response plan names")
             chosen = frozenset(plans) if plans is not None else None
-            tokens.append(IngestToken(token, account, chosen, entry.get("name")))
+            name = entry.get("name")
+            tokens.append(IngestToken(token, account, chosen, text(name, "[[ingest_tokens]] name") if name else None))
         prefixes = section(raw, "ingest").get("sns_cert_url_prefixes", [])
         return cls(tuple(tokens), strings(prefixes, "[ingest] sns_cert_url_prefixes"))

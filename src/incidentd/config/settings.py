@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from incidentd.config import notifications
 from incidentd.config.credentials import read_credentials
 from incidentd.config.delivery import DeliverySettings
 from incidentd.config.logs import LogSettings
@@ -43,7 +42,7 @@ class Settings:
     pagerduty: PagerDutySettings = PagerDutySettings()
     ingest: IngestSettings = IngestSettings()
     delivery: DeliverySettings = DeliverySettings()
-    notifications: NotifySettings = field(default_factory=lambda: notifications.read({}, {}, DEFAULT_REGION, {}))
+    notifications: NotifySettings = NotifySettings()
     logging: LogSettings = LogSettings()
 
     def caller_name(self, access_key_id: str) -> str:
@@ -84,6 +83,6 @@ def from_toml(raw: Mapping[str, Any], environ: Mapping[str, str] | None = None) 
         pagerduty=PagerDutySettings.read(raw),
         ingest=IngestSettings.read(raw),
         delivery=DeliverySettings.read(raw, env),
-        notifications=notifications.read(raw, env, region, credentials),
+        notifications=NotifySettings.read(raw, env, credentials),
         logging=LogSettings.read(raw, env),
     )

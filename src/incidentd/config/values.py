@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-import urllib.parse
 from collections.abc import Mapping
 from typing import Any
+
+from incidentd.domain.urls import http_url
 
 DEFAULT_REGION = "us-east-1"  # the region incidentd reports for itself unless `region` says otherwise
 
@@ -79,28 +80,6 @@ def strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def http_url(url: str) -> str:
-    """The URL if it is http(s) with a host and a valid port; ValueError otherwise."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{safe_url(url)!r} is not an http(s)://host[:port] URL")
-    parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
-    return url
-
-
-def safe_url(url: str) -> str:
-    """A URL without user info or query, which may hold secrets, for messages and logs."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:  # a malformed port: describe the URL without it
-        port = ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
 def url(value: Any, where: str) -> str:
     """An http(s) URL setting."""
     try:
@@ -114,11 +93,3 @@ def no_unknown(found: Mapping[str, Any], allowed: set[str], where: str) -> None:
     unknown = set(found) - allowed
     if unknown:
         raise ConfigError(f"{where}: unknown key {', '.join(sorted(unknown))}")
-
-
-def account_id(value: Any, where: str) -> str:
-    """A 12-digit AWS account id."""
-    found = str(value)
-    if not (found.isdigit() and len(found) == 12):
-        raise ConfigError(f"{where} must be a 12-digit account id, not {value!r}")
-    return found

@@ -94,3 +94,8 @@ def announcements(record: dict[str, Any], news: dict[str, Any]) -> list[Job]:
     for target in record.get("notificationTargets", []):
         jobs.append((NOTIFY, {"incidentArn": incident, "target": target, **news}))
     return jobs
+
+
+def chat_channel(channel: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The channel, or None for none: {"empty": {}} and an absent channel mean the same (§1.8)."""
+    return None if not channel or "empty" in channel else channel

@@ -14,11 +14,12 @@ MINUTE_MS = 60_000
 
 @dataclass(frozen=True)
 class Backoff:
-    """Waits that double from first_ms up to cap_ms; give up once max_attempts attempts have failed."""
+    """Waits that double from first_ms up to cap_ms; give up once max_attempts attempts have failed (None: the
+    caller bounds the retries some other way, by time)."""
 
     first_ms: int
     cap_ms: int
-    max_attempts: int
+    max_attempts: int | None
 
     def delay_ms(self, attempt: int) -> int:
         """The wait after failed attempt number `attempt` (1 for the first) before the next one."""
@@ -26,7 +27,7 @@ class Backoff:
 
     def exhausted(self, attempt: int) -> bool:
         """Whether failed attempt number `attempt` was the last one allowed."""
-        return attempt >= self.max_attempts
+        return self.max_attempts is not None and attempt >= self.max_attempts
 
 
 def fixed(interval_ms: int, max_attempts: int) -> Backoff:
@@ -57,4 +58,4 @@ def page_delivery(retry_minutes: int | None) -> Backoff:
 def notice(retry_seconds: float) -> Backoff:
     """The waits of a notice's deliveries; the number of attempts is bounded by time instead (see notify)."""
     first_ms = int(retry_seconds * 1000)
-    return Backoff(first_ms, max(first_ms, NOTICE_MAX_DELAY_MS), max_attempts=2**31)
+    return Backoff(first_ms, max(first_ms, NOTICE_MAX_DELAY_MS), max_attempts=None)

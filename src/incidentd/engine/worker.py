@@ -17,7 +17,7 @@ from incidentd.clock import Clock
 from incidentd.config import Settings
 from incidentd.domain import retry
 from incidentd.engine.jobs import EFFECT_KINDS, JOB_HANDLERS, JobContext, JobHandler, LeaseLost, Runtime, load_all
-from incidentd.services.operations import Invoke
+from incidentd.services.invoke import Invoke
 from incidentd.store import queue
 from incidentd.store.db import Database
 
@@ -41,9 +41,9 @@ class Worker:
         self,
         db: Database,
         clock: Clock,
+        invoke: Invoke,
         settings: Settings | None = None,
         transports: Transports | None = None,
-        invoke: Invoke | None = None,
     ) -> None:
         self.db = db
         self.clock = clock

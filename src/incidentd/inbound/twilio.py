@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from incidentd.channels.twilio import VOICE_PATH
 from incidentd.clock import Clock
+from incidentd.config.delivery import TwilioCallbacks
 from incidentd.domain import arns
 from incidentd.protocol.wire import WireRequest, WireResponse
 from incidentd.services import engagements as acknowledgement
@@ -53,11 +54,10 @@ class Refused(Exception):
 class TwilioReplies:
     """The two callbacks Twilio makes for incidentd's number and calls."""
 
-    def __init__(self, db: Database, clock: Clock, callbacks: tuple[str, str, str] | None) -> None:
+    def __init__(self, db: Database, clock: Clock, callbacks: TwilioCallbacks | None) -> None:
         self.db = db
         self.clock = clock
-        # The account SID, auth token and public URL callbacks are checked against (config.DeliverySettings).
-        self.settings = callbacks
+        self.callbacks = callbacks
 
     def sms(self, request: WireRequest) -> WireResponse:
         """A text to incidentd's number: acknowledge the pages whose codes it names; the TwiML text back."""
@@ -91,9 +91,13 @@ class TwilioReplies:
 
     def _verified(self, request: WireRequest, path: str) -> dict[str, str]:
         """The form fields of a callback that Twilio signed for this account; Refused otherwise."""
-        if self.settings is None:
+        if self.callbacks is None:
             raise Refused(404, _OFF)
-        account_sid, auth_token, public_url = self.settings
+        account_sid, auth_token, public_url = (
+            self.callbacks.account_sid,
+            self.callbacks.auth_token,
+            self.callbacks.public_url,
+        )
         query = request.query_string.decode("latin-1")
         url = public_url + path + (f"?{query}" if query else "")  # the URL Twilio called, as it signed it
         fields = urllib.parse.parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)

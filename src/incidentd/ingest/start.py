@@ -10,11 +10,11 @@ from incidentd.api.invoke import Invoker
 from incidentd.auth.principals import Principal
 from incidentd.domain import arns
 from incidentd.ingest.common import RESOLVE, START, Refused, Signal, full_title
+from incidentd.protocol import model
 from incidentd.services import incidents
 from incidentd.store import plans, tags
 from incidentd.store.unit import Unit
 
-SERVICE = "ssm-incidents"
 # A plan opts out of resolution by alerts with this tag set to "false" (TagKey allows the colon).
 AUTO_RESOLVE_TAG = "incidentd:auto-resolve"
 
@@ -84,11 +84,14 @@ class Starter:
 
     def _call(self, unit: Unit, by: Principal, name: str, params: dict[str, Any]) -> dict[str, Any]:
         """An ssm-incidents operation in the signal's transaction, checked as a client's request would be."""
-        return self.invoker.invoke(SERVICE, name, params, by, region=self.region, conn=unit.conn, now_ms=unit.now_ms)
+        return self.invoker.invoke(
+            model.INCIDENTS, name, params, by, region=self.region, conn=unit.conn, now_ms=unit.now_ms
+        )
 
     def _start(
         self, unit: Unit, by: Principal, plan: dict[str, Any], signal: Signal, trigger: str | None, dedupe: str | None
     ) -> Outcome:
+        """StartIncident from the plan, with the alert's summary on a new incident; deduplicated into an open one."""
         details: dict[str, Any] = {"source": signal.source, "timestamp": signal.timestamp, "rawData": signal.raw_data}
         if trigger:
             details["triggerArn"] = trigger
@@ -111,6 +114,7 @@ class Starter:
     def _resolve(
         self, unit: Unit, by: Principal, plan: dict[str, Any], signal: Signal, trigger: str | None, dedupe: str | None
     ) -> Outcome:
+        """Resolve the group's open incident (a trigger event either way), unless its plan opts out."""
         record = incidents.open_with_dedupe(unit, dedupe) if dedupe else None
         if record is None:
             return Outcome("already resolved")  # nothing open for this group: the resolution changes nothing

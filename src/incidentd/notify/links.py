@@ -34,14 +34,14 @@ def parts(incident_arn: str) -> tuple[str, str, str] | None:
     return parsed.account, plan, incident_id
 
 
-def link(settings: NotifySettings, incident_arn: str) -> str:
-    """Where a message sends its reader for an incident."""
+def link(settings: NotifySettings, incident_arn: str, region: str) -> str:
+    """Where a message sends its reader for an incident (the region fills an incident_url template's {region})."""
     found = parts(incident_arn)
     if found is None:
         return settings.public_url
     account, plan, incident_id = found
     if settings.incident_url:
-        values = {"arn": incident_arn, "id": incident_id, "plan": plan, "region": settings.region, "account": account}
+        values = {"arn": incident_arn, "id": incident_id, "plan": plan, "region": region, "account": account}
         return settings.incident_url.format(**{k: urllib.parse.quote(v, safe="") for k, v in values.items()})
     sig = signature(settings.link_key, incident_arn)
     return f"{settings.public_url}{PAGE_PREFIX}{account}/{plan}/{incident_id}?sig={sig}"

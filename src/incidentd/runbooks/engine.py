@@ -18,7 +18,7 @@ from incidentd.domain import arns
 from incidentd.protocol.errors import ServiceError
 from incidentd.runbooks import interpolate, parameters
 from incidentd.runbooks.actions import FAILED, SCRIPT, SLEEPING, SUCCESS, WAITING, Outcome, StepCall, manual, registry
-from incidentd.services.operations import Invoke
+from incidentd.services.invoke import Invoke
 from incidentd.store import automations
 from incidentd.store.unit import Unit
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from incidentd.ops import metrics
@@ -25,6 +26,8 @@ class Application:
     def __init__(self, dispatcher: Dispatcher, routes: PlainRoutes | None = None) -> None:
         self.dispatcher = dispatcher
         self.routes = routes if routes is not None else PlainRoutes()
+        # A plain handler may block (ingest writes, /metrics reads): it runs on a thread of its own.
+        self.plain_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="incidentd-plain")
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -43,7 +46,12 @@ class Application:
             oversize=too_large,
         )
         started = time.perf_counter()
-        response = await self._answer(request)
+        plain = self.routes.find(request)
+        if plain is None:
+            response = await self.dispatcher.answer(request)
+        else:
+            loop = asyncio.get_running_loop()
+            response = await loop.run_in_executor(self.plain_threads, _answer_plain, plain, request)
         if response.operation is not None:
             elapsed = time.perf_counter() - started
             metrics.REQUESTS.observe(response.operation, response.status, elapsed)
@@ -54,14 +62,6 @@ class Application:
         raw_headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": response.body})
-
-    async def _answer(self, request: WireRequest) -> WireResponse:
-        plain = self.routes.find(request)
-        if plain is None:
-            return await self.dispatcher.answer(request)
-        # A plain handler may block (ingest writes, /metrics reads): it runs on the dispatcher's threads.
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.dispatcher.executor, _answer_plain, plain, request)
 
 
 def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:

@@ -46,8 +46,8 @@ Protocol = RestJsonProtocol | AwsJsonProtocol
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs a microsecond per request
-class _Request:
-    """A request that passed authentication and validation: its checked call and how to answer it."""
+class _Checked:
+    """A request that passed authentication and the model's checks: its call, and how to answer it."""
 
     service: str
     protocol: Protocol
@@ -68,7 +68,6 @@ class Dispatcher:
         threads: int = 8,
     ) -> None:
         self.invoker = invoker
-        self.settings = invoker.settings
         self.db = invoker.db
         self.clock = invoker.clock
         self.on_write = on_write
@@ -78,6 +77,8 @@ class Dispatcher:
             protocol = AwsJsonProtocol(model.service_model(service))
             self.json_services[protocol.target_prefix] = (service, protocol)
         self.verifier = SigV4Verifier(credentials.get)
+        # Who each key acts as, made once per key: the principal depends only on the key's account and user name.
+        self._principals: dict[str, Principal] = {}
         self.read_cache = _read_cache(invoker)
         # The JSON protocols name the operation in X-Amz-Target; restJson1 reads it from the path, and every
         # restJson1 GET is a read, so a GET may be in the cache and any other request that isn't named here
@@ -96,63 +97,64 @@ class Dispatcher:
 
     async def answer(self, request: WireRequest) -> WireResponse:
         """The answer to one request, its error included; never raises."""
-        prepared = self._prepare(request)
-        if isinstance(prepared, WireResponse):
-            return prepared
-        call = prepared.call
+        checked = self._check(request)
+        if isinstance(checked, WireResponse):
+            return checked
+        call = checked.call
         if call.operation.writes and self.writer is not None:
             try:
                 result = await self.writer.submit(partial(self.invoker.execute, call))
             except Exception as exc:
-                return self._failed(prepared, exc)
-            return self._succeeded(prepared, result)
+                return self._failed(checked, exc)
+            return self._succeeded(checked, result)
         if self.runs_on_the_loop(call.operation.writes, call.op_model):
-            return self._run(prepared)
-        return await asyncio.get_running_loop().run_in_executor(self.executor, self._run, prepared)
+            return self._run(checked)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self._run, checked)
 
     def runs_on_the_loop(self, writes: bool, op_model: OperationModel) -> bool:
         """Whether an operation runs on the event loop rather than on a thread of the pool (see the module)."""
         return not writes and self._inline_reads and (self._inline_listings or not _pages(op_model))
 
-    def _run(self, prepared: _Request) -> WireResponse:
-        """Run a prepared request in a transaction of its own on the calling thread."""
-        call = prepared.call
+    def _run(self, checked: _Checked) -> WireResponse:
+        """Run a checked request in a transaction of its own on the calling thread."""
+        call = checked.call
         try:
             transaction = self.db.write if call.operation.writes else self.db.read
             with transaction() as conn:
                 result = self.invoker.execute(call, conn)
         except Exception as exc:
-            return self._failed(prepared, exc)
-        response = self._succeeded(prepared, result)
-        if prepared.cache_key is not None and call.operation.cacheable and response.status == 200:
+            return self._failed(checked, exc)
+        response = self._succeeded(checked, result)
+        if checked.cache_key is not None and call.operation.cacheable and response.status == 200:
             assert self.read_cache is not None
-            self.read_cache.keep(prepared.cache_key, prepared.cache_version, response)
+            self.read_cache.keep(checked.cache_key, checked.cache_version, response)
         return response
 
-    def _succeeded(self, prepared: _Request, result: dict[str, Any]) -> WireResponse:
+    def _succeeded(self, checked: _Checked, result: dict[str, Any]) -> WireResponse:
         """The serialised answer of a committed operation."""
-        call = prepared.call
+        call = checked.call
         if call.operation.writes:
             self.on_write()
         try:
-            response = prepared.protocol.serialize(call.op_model, result)
+            response = checked.protocol.serialize(call.op_model, result)
         except Exception as exc:
-            response = self._error(prepared.protocol, call.request_id, exc)
+            response = self._error(checked.protocol, call.request_id, exc)
         else:
             response.headers.append(("x-amzn-requestid", call.request_id))
         response.operation = (call.operation.service, call.operation.name)
         return response
 
-    def _failed(self, prepared: _Request, exc: BaseException) -> WireResponse:
+    def _failed(self, checked: _Checked, exc: BaseException) -> WireResponse:
         """The error answer of an operation that raised (its transaction or savepoint rolled back)."""
         if isinstance(exc, IntegrityError):
-            exc = invoke.conflict(prepared.service)
-        call = prepared.call
-        response = self._error(prepared.protocol, call.request_id, exc)
+            exc = invoke.conflict(checked.service)
+        call = checked.call
+        response = self._error(checked.protocol, call.request_id, exc)
         response.operation = (call.operation.service, call.operation.name)
         return response
 
     def _error(self, protocol: Protocol, request_id: str, exc: BaseException) -> WireResponse:
+        """A modelled error as its protocol serialises it; anything else is a bug, logged and answered with a 500."""
         if isinstance(exc, ServiceError):
             response = protocol.serialize_error(exc)
         elif isinstance(exc, AuthError):
@@ -164,34 +166,38 @@ class Dispatcher:
         response.headers.append(("x-amzn-requestid", request_id))
         return response
 
-    def _prepare(self, request: WireRequest) -> _Request | WireResponse:
-        """Authenticate, route, parse and check: everything before the database; an error answers at once."""
+    def _check(self, request: WireRequest) -> _Checked | WireResponse:
+        """Authenticate, route, parse and check: everything before the database. An error, or an answer from the
+        read cache, is the response at once."""
         request_id = ids.random()
         service, protocol = self._service_of(request)
         # The operation is named once the request is routed; a refusal before that counts as "unknown".
         routed = [UNKNOWN_OPERATION]
         try:
-            return self._checked(service, protocol, request, request_id, routed)
+            return self._checked_or_cached(service, protocol, request, request_id, routed)
         except Exception as exc:
             response = self._error(protocol, request_id, exc)
             response.operation = (service, routed[0])
             return response
 
     def _may_be_cached(self, request: WireRequest) -> bool:
+        """Whether the request may be a cacheable read (a GET, or a cacheable JSON target): writes never look up."""
         if request.method == "GET":
             return True
         return request.headers.get("x-amz-target", "") in self._cacheable_targets
 
     def _service_of(self, request: WireRequest) -> tuple[str, Protocol]:
+        """The service a request is for: a JSON service's X-Amz-Target prefix, else ssm-incidents' restJson1."""
         target = request.headers.get("x-amz-target", "")
         prefix = target.partition(".")[0]
         if prefix in self.json_services:
             return self.json_services[prefix]
         return model.INCIDENTS, self.incidents
 
-    def _checked(
+    def _checked_or_cached(
         self, service: str, protocol: Protocol, request: WireRequest, request_id: str, routed: list[str]
-    ) -> _Request | WireResponse:
+    ) -> _Checked | WireResponse:
+        """The checked call, or the read cache's answer to the same signed read; raises what refuses it."""
         if request.oversize or len(request.body) > MAX_BODY_BYTES:
             raise validation_error(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
         now_ms = self.clock.now_ms()
@@ -221,15 +227,19 @@ class Dispatcher:
             if cached is not None:
                 return read_cache.answered_again(cached, request_id)
         op_model, params = self._parse(protocol, request, routed)
-        principal = Principal.user(signer.account_id, self.settings.caller_name(signer.access_key_id))
+        principal = self._principals.get(signer.access_key_id)
+        if principal is None:
+            principal = Principal.user(signer.account_id, self.invoker.settings.caller_name(signer.access_key_id))
+            self._principals[signer.access_key_id] = principal
         call = self.invoker.check(
             service, op_model, params, principal, signer.region, now_ms=now_ms, request_id=request_id
         )
-        return _Request(service, protocol, call, cache_key, cache_version)
+        return _Checked(service, protocol, call, cache_key, cache_version)
 
     def _parse(
         self, protocol: Protocol, request: WireRequest, routed: list[str]
     ) -> tuple[OperationModel, dict[str, Any]]:
+        """The operation a request names and its input, parsed as its protocol binds it; routed[0] gets its name."""
         if isinstance(protocol, AwsJsonProtocol):
             if request.method != "POST" or request.raw_path != b"/":
                 raise invoke.unknown_operation("JSON protocol requests are POST /.")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from incidentd.config.notifications import NotifySettings
 from incidentd.notify import links, page
 from incidentd.protocol.wire import WireRequest, WireResponse
-from incidentd.server.dispatch import Dispatcher
 from incidentd.server.plain import PlainHandler
 from incidentd.store import incidents, timeline
+from incidentd.store.db import Database
 
 # The page is reached without AWS credentials, so it says as little as possible to whoever guesses:
 # any bad path, bad signature or missing incident is the same bare 404.
@@ -22,10 +23,8 @@ HEADERS = [
 ]
 
 
-def incident_page(dispatcher: Dispatcher) -> PlainHandler:
-    """The page handler for a server."""
-    settings = dispatcher.settings.notifications
-    db = dispatcher.db
+def incident_page(db: Database, settings: NotifySettings) -> PlainHandler:
+    """The page handler for a server: links are checked against the settings' key."""
 
     def handle(request: WireRequest) -> WireResponse:
         arn = links.verified_arn(request.raw_path, request.query_string, settings.link_key)

@@ -163,7 +163,7 @@ def update(unit: Unit, by: Principal, current: dict[str, Any], params: dict[str,
     for member in UPDATABLE:
         if member not in params:
             continue
-        value = chat_channel(params[member]) if member == "chatChannel" else params[member]
+        value = response.chat_channel(params[member]) if member == "chatChannel" else params[member]
         if value != current.get(member):
             record[member] = value
             changed.append({"attributeName": member, "newValue": _as_text(params[member])})
@@ -180,11 +180,6 @@ def update(unit: Unit, by: Principal, current: dict[str, Any], params: dict[str,
     # The channels hear of the change, and PagerDuty of a resolution, through jobs in this transaction.
     unit.enqueue_many(response.jobs_for_update(current, record, changed))
     return changed
-
-
-def chat_channel(channel: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The channel, or None for none: {"empty": {}} and an absent channel mean the same (§1.8)."""
-    return None if not channel or "empty" in channel else channel
 
 
 # --- Runbooks a response plan starts --------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,12 +13,12 @@ from incidentd.store.db import Database
 Job = tuple[str, dict[str, Any]]  # a job kind and its payload
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made per request, and a frozen dataclass's __init__ costs a microsecond
 class Unit:
     """What a service reads and writes through: the transaction, the account whose rows it touches, and now.
 
-    Jobs written through it join the transaction, so they exist exactly when the state that caused them
-    does. An API request, a job and an alert each open one; a transaction that touches several
+    Jobs written through it join the transaction, so they exist exactly when the state that caused them does (a
+    transactional outbox). An API request, a job and an alert each make one; a transaction that touches several
     accounts (a text acknowledging pages of two accounts) makes one per account over the same connection.
     """
 
@@ -44,7 +43,3 @@ class Unit:
     def lock(self, key: str) -> None:
         """Hold a named lock until the transaction ends (PostgreSQL; SQLite already has one writer)."""
         self.db.lock(self.conn, key)
-
-    def of_account(self, account_id: str) -> Unit:
-        """The same transaction and moment over another account's rows."""
-        return dataclasses.replace(self, account_id=account_id)

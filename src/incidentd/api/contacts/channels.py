@@ -9,11 +9,11 @@ import uuid
 from typing import Any
 
 from incidentd.api.contacts.common import PAGES, SERVICE, invalid, load_channel, load_contact
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
 from incidentd.domain import arns
-from incidentd.engine.jobs.paging import SEND_ACTIVATION_CODE
+from incidentd.domain.jobs import SEND_ACTIVATION_CODE
 from incidentd.store import channels
 
 NOT_ACTIVATED, ACTIVATED = "NOT_ACTIVATED", "ACTIVATED"
@@ -31,14 +31,14 @@ def _check_address(channel_type: str, address: dict[str, Any]) -> None:
         raise invalid(f"{value!r} is not a phone number in E.164 form ('+' and 8 to 15 digits)")
 
 
-def _send_code(ctx: RequestContext, channel_arn: str) -> str:
+def _send_code(ctx: CallContext, channel_arn: str) -> str:
     """A fresh 6-digit code, and the job that delivers it, committed with the channel or not at all."""
     ctx.unit.enqueue(SEND_ACTIVATION_CODE, {"channelArn": channel_arn})
     return f"{secrets.randbelow(10**6):06d}"
 
 
 @handles(SERVICE, "CreateContactChannel")
-def create_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def create_contact_channel(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Add a channel to a personal contact; it starts NOT_ACTIVATED and is sent a code unless deferred."""
     contact = load_contact(ctx, params["ContactId"])
     if contact["Type"] != "PERSONAL":
@@ -59,13 +59,13 @@ def create_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> dict[
 
 
 @handles(SERVICE, "GetContactChannel", cacheable=True)
-def get_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def get_contact_channel(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """One channel; the activation code never leaves the server."""
     return load_channel(ctx, params["ContactChannelId"]).doc
 
 
 @handles(SERVICE, "UpdateContactChannel")
-def update_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> None:
+def update_contact_channel(ctx: CallContext, params: dict[str, Any]) -> None:
     """Rename a channel or move it to a new address; type and contact never change (aws-behaviour §4.3)."""
     channel = load_channel(ctx, params["ContactChannelId"])
     doc, code = copy.deepcopy(channel.doc), channel.activation_code
@@ -82,7 +82,7 @@ def update_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "DeleteContactChannel")
-def delete_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> None:
+def delete_contact_channel(ctx: CallContext, params: dict[str, Any]) -> None:
     """Delete a channel; plan stages naming it stay and are ignored (model DeleteContactChannel)."""
     channel = load_channel(ctx, params["ContactChannelId"])
     channels.delete(ctx.conn, ctx.account_id, channel.doc["ContactChannelArn"])
@@ -90,7 +90,7 @@ def delete_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "ListContactChannels")
-def list_contact_channels(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_contact_channels(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """A contact's channels, oldest first."""
     contact = load_contact(ctx, params["ContactId"])
     position = PAGES.position(params, int, str)
@@ -105,7 +105,7 @@ def list_contact_channels(ctx: RequestContext, params: dict[str, Any]) -> dict[s
 
 
 @handles(SERVICE, "ActivateContactChannel")
-def activate_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> None:
+def activate_contact_channel(ctx: CallContext, params: dict[str, Any]) -> None:
     """Activate a channel with the code sent to it last; the code is then spent."""
     channel = load_channel(ctx, params["ContactChannelId"])
     expected = channel.activation_code
@@ -117,7 +117,7 @@ def activate_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> Non
 
 
 @handles(SERVICE, "DeactivateContactChannel")
-def deactivate_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> None:
+def deactivate_contact_channel(ctx: CallContext, params: dict[str, Any]) -> None:
     """Stop engaging a channel until it is activated again with a new code."""
     channel = load_channel(ctx, params["ContactChannelId"])
     doc = dict(channel.doc, ActivationStatus=NOT_ACTIVATED)
@@ -126,7 +126,7 @@ def deactivate_contact_channel(ctx: RequestContext, params: dict[str, Any]) -> N
 
 
 @handles(SERVICE, "SendActivationCode")
-def send_activation_code(ctx: RequestContext, params: dict[str, Any]) -> None:
+def send_activation_code(ctx: CallContext, params: dict[str, Any]) -> None:
     """Send a new code (the old one stops working); an active channel needs none."""
     channel = load_channel(ctx, params["ContactChannelId"])
     if channel.doc["ActivationStatus"] == ACTIVATED:

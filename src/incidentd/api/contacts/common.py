@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 from incidentd.api import paging
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.domain import arns
 from incidentd.protocol.errors import ServiceError, validation_error
 from incidentd.store import channels, contacts, rotations
@@ -31,7 +31,7 @@ def invalid(message: str) -> ServiceError:
     return validation_error(f"Invalid value provided - {message}", Reason="FIELD_VALIDATION_FAILED")
 
 
-def own_arn(ctx: RequestContext, arn: str, resource_type: str) -> str | None:
+def own_arn(ctx: CallContext, arn: str, resource_type: str) -> str | None:
     """The resource part after 'type/' when the ARN is of the caller's account and region, else None."""
     parsed = arns.parse(arn)
     if parsed is None or parsed.service != SERVICE or parsed.account != ctx.account_id:
@@ -45,13 +45,13 @@ def own_arn(ctx: RequestContext, arn: str, resource_type: str) -> str | None:
 # --- Resource look-ups shared by the contact, channel, rotation and tag handlers ---------------------------------
 
 
-def contact_arn_of(ctx: RequestContext, contact_id: str) -> str | None:
+def contact_arn_of(ctx: CallContext, contact_id: str) -> str | None:
     """The canonical ARN of a contact ARN of the caller's account and region, else None."""
     alias = own_arn(ctx, contact_id, "contact")
     return arns.contact(ctx.region, ctx.account_id, alias) if alias and "/" not in alias else None
 
 
-def channel_arn_of(ctx: RequestContext, channel_id: str) -> str | None:
+def channel_arn_of(ctx: CallContext, channel_id: str) -> str | None:
     """The canonical ARN of a contact-channel ARN of the caller's account and region, else None."""
     rest = own_arn(ctx, channel_id, "contact-channel")
     alias, _, channel = (rest or "").partition("/")
@@ -60,13 +60,13 @@ def channel_arn_of(ctx: RequestContext, channel_id: str) -> str | None:
     return arns.contact_channel(ctx.region, ctx.account_id, alias, channel)
 
 
-def rotation_arn_of(ctx: RequestContext, rotation_id: str) -> str | None:
+def rotation_arn_of(ctx: CallContext, rotation_id: str) -> str | None:
     """The canonical ARN of a rotation ARN of the caller's account and region, else None."""
     rotation = own_arn(ctx, rotation_id, "rotation")
     return arns.rotation(ctx.region, ctx.account_id, rotation) if rotation and "/" not in rotation else None
 
 
-def load_contact(ctx: RequestContext, contact_id: str) -> dict[str, Any]:
+def load_contact(ctx: CallContext, contact_id: str) -> dict[str, Any]:
     """The caller's contact, or ResourceNotFoundException (also for another account's or region's ARN)."""
     arn = contact_arn_of(ctx, contact_id)
     doc = contacts.get(ctx.conn, ctx.account_id, arn) if arn else None
@@ -75,7 +75,7 @@ def load_contact(ctx: RequestContext, contact_id: str) -> dict[str, Any]:
     return doc
 
 
-def load_channel(ctx: RequestContext, channel_id: str) -> channels.Channel:
+def load_channel(ctx: CallContext, channel_id: str) -> channels.Channel:
     """The caller's contact channel, or ResourceNotFoundException."""
     arn = channel_arn_of(ctx, channel_id)
     found = channels.get(ctx.conn, ctx.account_id, arn) if arn else None
@@ -84,7 +84,7 @@ def load_channel(ctx: RequestContext, channel_id: str) -> channels.Channel:
     return found
 
 
-def load_rotation(ctx: RequestContext, rotation_id: str) -> dict[str, Any]:
+def load_rotation(ctx: CallContext, rotation_id: str) -> dict[str, Any]:
     """The caller's rotation, or ResourceNotFoundException."""
     arn = rotation_arn_of(ctx, rotation_id)
     doc = rotations.get(ctx.conn, ctx.account_id, arn) if arn else None

@@ -15,7 +15,7 @@ from incidentd.api.contacts.common import (
     load_contact,
     rotation_arn_of,
 )
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
 from incidentd.domain import arns
@@ -30,7 +30,7 @@ ESCALATION_TARGET_TYPES = ("PERSONAL", "ONCALL_SCHEDULE")
 ROTATION_MEMBER = "ROTATION_MEMBER"
 
 
-def _check_rotations(ctx: RequestContext, rotation_ids: list[str]) -> None:
+def _check_rotations(ctx: CallContext, rotation_ids: list[str]) -> None:
     if len(rotation_ids) > MAX_SCHEDULE_ROTATIONS:
         raise invalid(f"an on-call schedule can have at most {MAX_SCHEDULE_ROTATIONS} rotations")
     wanted = {rotation_id: rotation_arn_of(ctx, rotation_id) for rotation_id in rotation_ids}
@@ -41,7 +41,7 @@ def _check_rotations(ctx: RequestContext, rotation_ids: list[str]) -> None:
             raise invalid(f"rotation {rotation_id} does not exist")
 
 
-def _check_channel_targets(ctx: RequestContext, contact_arn: str, targets: list[dict[str, Any]]) -> None:
+def _check_channel_targets(ctx: CallContext, contact_arn: str, targets: list[dict[str, Any]]) -> None:
     own = {channel.doc["ContactChannelArn"] for channel in channels.of_contact(ctx.conn, ctx.account_id, contact_arn)}
     for target in targets:
         info = target.get("ChannelTargetInfo")
@@ -51,7 +51,7 @@ def _check_channel_targets(ctx: RequestContext, contact_arn: str, targets: list[
             raise invalid(f"contact channel {info['ContactChannelId']} is not a channel of this contact")
 
 
-def _check_contact_targets(ctx: RequestContext, targets: list[dict[str, Any]]) -> None:
+def _check_contact_targets(ctx: CallContext, targets: list[dict[str, Any]]) -> None:
     infos = [target.get("ContactTargetInfo") for target in targets]
     if any(info is None or "ContactId" not in info for info in infos):
         raise invalid("an escalation plan can only engage contacts (ContactTargetInfo with a ContactId)")
@@ -66,7 +66,7 @@ def _check_contact_targets(ctx: RequestContext, targets: list[dict[str, Any]]) -
             raise invalid(f"an escalation plan can't engage the {target['Type']} contact {contact_id}")
 
 
-def check_plan(ctx: RequestContext, contact_type: str, contact_arn: str, plan: dict[str, Any]) -> None:
+def check_plan(ctx: CallContext, contact_type: str, contact_arn: str, plan: dict[str, Any]) -> None:
     """Refuse a plan the contact's type can't have, or one that names resources it can't engage."""
     stages = plan.get("Stages") or []
     rotation_ids = plan.get("RotationIds") or []
@@ -92,7 +92,7 @@ def check_plan(ctx: RequestContext, contact_type: str, contact_arn: str, plan: d
 
 
 @handles(SERVICE, "CreateContact")
-def create_contact(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def create_contact(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Store a contact under an alias unique in the account's region."""
     alias, contact_type = params["Alias"], params["Type"]
     arn = arns.contact(ctx.region, ctx.account_id, alias)
@@ -111,13 +111,13 @@ def create_contact(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
 
 
 @handles(SERVICE, "GetContact", cacheable=True)
-def get_contact(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def get_contact(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The contact with its plan as stored."""
     return load_contact(ctx, params["ContactId"])
 
 
 @handles(SERVICE, "UpdateContact")
-def update_contact(ctx: RequestContext, params: dict[str, Any]) -> None:
+def update_contact(ctx: CallContext, params: dict[str, Any]) -> None:
     """Change DisplayName and Plan; alias and type never change, omitted members stay (aws-behaviour §4.2)."""
     doc = copy.deepcopy(load_contact(ctx, params["ContactId"]))
     if "Plan" in params:
@@ -130,7 +130,7 @@ def update_contact(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "DeleteContact")
-def delete_contact(ctx: RequestContext, params: dict[str, Any]) -> None:
+def delete_contact(ctx: CallContext, params: dict[str, Any]) -> None:
     """Delete a contact with its channels, policy and tags; refused while a rotation has it as a member."""
     arn = load_contact(ctx, params["ContactId"])["ContactArn"]
     members_of = [
@@ -154,7 +154,7 @@ def delete_contact(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "ListContacts")
-def list_contacts(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_contacts(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The region's contacts in alias order (the order AWS's example shows, aws-behaviour §1.7)."""
     position = PAGES.position(params, str)
     limit = PAGES.size(params)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from incidentd.api.contacts.common import PAGES, SERVICE, load_contact, not_found, own_arn
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
 from incidentd.domain import arns
@@ -13,7 +13,7 @@ from incidentd.services import engagements
 from incidentd.store import engagements as store
 
 
-def load_engagement(ctx: RequestContext, arn: str) -> dict[str, Any]:
+def load_engagement(ctx: CallContext, arn: str) -> dict[str, Any]:
     """The caller's engagement with this ARN, or ResourceNotFoundException."""
     found = store.get_engagement(ctx.conn, ctx.account_id, arn) if own_arn(ctx, arn, "engagement") else None
     if found is None:
@@ -37,14 +37,14 @@ def engagement_wire(engagement: dict[str, Any]) -> dict[str, Any]:
 
 
 @handles(SERVICE, "StartEngagement")
-def start_engagement(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def start_engagement(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Engage a contact, escalation plan or on-call schedule; the first stage's pages are queued at once."""
     contact = load_contact(ctx, params["ContactId"])
     return {"EngagementArn": engagements.start(ctx.unit, contact, params)}
 
 
 @handles(SERVICE, "StopEngagement")
-def stop_engagement(ctx: RequestContext, params: dict[str, Any]) -> None:
+def stop_engagement(ctx: CallContext, params: dict[str, Any]) -> None:
     """Stop paging: later stages and retries find the engagement stopped and do nothing."""
     engagement = load_engagement(ctx, params["EngagementId"])
     # Stopping a stopped engagement changes nothing and is not an error: the caller's intent already holds.
@@ -54,13 +54,13 @@ def stop_engagement(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "DescribeEngagement")
-def describe_engagement(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def describe_engagement(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """One engagement."""
     return engagement_wire(load_engagement(ctx, params["EngagementId"]))
 
 
 @handles(SERVICE, "ListEngagements")
-def list_engagements(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_engagements(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Engagements newest first (as AWS's example lists them), by incident and start-time range."""
     window = params.get("TimeRangeValue") or {}
     start_range = (_ms(window.get("StartTime")), _ms(window.get("EndTime")))

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from incidentd.api.contacts.common import PAGES, SERVICE, contact_arn_of, invalid, load_rotation, not_found
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
 from incidentd.store import rotations
@@ -16,7 +16,7 @@ MIN_OVERRIDE_SECONDS = 30 * 60  # "must be at least 30 minutes" (user guide, aws
 MAX_OVERRIDE_LEAD_SECONDS = 183 * 24 * 3600
 
 
-def _load(ctx: RequestContext, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def _load(ctx: CallContext, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The rotation's ARN and the override of it the request names, or ResourceNotFoundException."""
     arn = load_rotation(ctx, params["RotationId"])["RotationArn"]
     override_id = params["RotationOverrideId"]
@@ -27,7 +27,7 @@ def _load(ctx: RequestContext, params: dict[str, Any]) -> tuple[str, dict[str, A
 
 
 @handles(SERVICE, "CreateRotationOverride")
-def create_rotation_override(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def create_rotation_override(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Hand [StartTime, EndTime) of a rotation to some of its members; the id is a bare UUID (aws-behaviour §2)."""
     rotation = load_rotation(ctx, params["RotationId"])
     start, end = params["StartTime"], params["EndTime"]
@@ -59,13 +59,13 @@ def create_rotation_override(ctx: RequestContext, params: dict[str, Any]) -> dic
 
 
 @handles(SERVICE, "GetRotationOverride")
-def get_rotation_override(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def get_rotation_override(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """One override, with the ARN of its rotation."""
     return _load(ctx, params)[1]
 
 
 @handles(SERVICE, "DeleteRotationOverride")
-def delete_rotation_override(ctx: RequestContext, params: dict[str, Any]) -> None:
+def delete_rotation_override(ctx: CallContext, params: dict[str, Any]) -> None:
     """Delete an override: the original holders take the time back."""
     arn, doc = _load(ctx, params)
     rotations.delete_override(ctx.conn, ctx.account_id, arn, doc["RotationOverrideId"])
@@ -73,7 +73,7 @@ def delete_rotation_override(ctx: RequestContext, params: dict[str, Any]) -> Non
 
 
 @handles(SERVICE, "ListRotationOverrides")
-def list_rotation_overrides(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_rotation_overrides(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The overrides overlapping [StartTime, EndTime), by start time."""
     arn = load_rotation(ctx, params["RotationId"])["RotationArn"]
     position = PAGES.position(params, int, str)

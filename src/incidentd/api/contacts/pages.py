@@ -6,7 +6,7 @@ from typing import Any
 
 from incidentd.api.contacts.common import PAGES, SERVICE, invalid, load_contact, not_found, own_arn
 from incidentd.api.contacts.engagements import load_engagement
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.registry import handles
 from incidentd.services import engagements
 from incidentd.store import channels
@@ -15,7 +15,7 @@ from incidentd.store import engagements as store
 _SUMMARY = ("PageArn", "EngagementArn", "ContactArn", "Sender", "IncidentId", "SentTime", "DeliveryTime", "ReadTime")
 
 
-def load_page(ctx: RequestContext, arn: str) -> dict[str, Any]:
+def load_page(ctx: CallContext, arn: str) -> dict[str, Any]:
     """The caller's page with this ARN, or ResourceNotFoundException."""
     found = store.get_page(ctx.conn, ctx.account_id, arn) if own_arn(ctx, arn, "page") else None
     if found is None:
@@ -40,7 +40,7 @@ def page_wire(page: dict[str, Any]) -> dict[str, Any]:
 
 
 @handles(SERVICE, "AcceptPage")
-def accept_page(ctx: RequestContext, params: dict[str, Any]) -> None:
+def accept_page(ctx: CallContext, params: dict[str, Any]) -> None:
     """Acknowledge a page: READ stops its channels, and its engagement when the page is essential."""
     page = load_page(ctx, params["PageId"])
     # AcceptCodeValidation defaults to ENFORCE here: a wrong code must not silence a page (README, "Decisions").
@@ -57,20 +57,20 @@ def accept_page(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "DescribePage")
-def describe_page(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def describe_page(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """One page."""
     return page_wire(load_page(ctx, params["PageId"]))
 
 
 @handles(SERVICE, "ListPagesByContact")
-def list_pages_by_contact(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_pages_by_contact(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The pages a personal contact received, oldest first."""
     contact = load_contact(ctx, params["ContactId"])
     return _page_list(store.list_pages(ctx.conn, ctx.account_id, contact_arn=contact["ContactArn"]), params)
 
 
 @handles(SERVICE, "ListPagesByEngagement")
-def list_pages_by_engagement(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_pages_by_engagement(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The pages an engagement sent, oldest first."""
     engagement = load_engagement(ctx, params["EngagementId"])
     return _page_list(store.list_pages(ctx.conn, ctx.account_id, engagement_arn=engagement["arn"]), params)
@@ -86,7 +86,7 @@ def _page_list(pages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str,
 
 
 @handles(SERVICE, "ListPageReceipts")
-def list_page_receipts(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_page_receipts(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """What happened to a page (SENT, DELIVERED, READ, ERROR, STOP), in the order it was recorded."""
     page = load_page(ctx, params["PageId"])
     receipts = store.receipts(ctx.conn, ctx.account_id, page["arn"])
@@ -109,7 +109,7 @@ def _receipt_wire(receipt: dict[str, Any]) -> dict[str, Any]:
 
 
 @handles(SERVICE, "ListPageResolutions")
-def list_page_resolutions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_page_resolutions(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """How the page reached its contact: escalation plan, then on-call schedule, then the person."""
     page = load_page(ctx, params["PageId"])
     # One page's path has at most three steps: it always fits in one answer, so no NextToken.

@@ -6,13 +6,13 @@ import json
 from typing import Any
 
 from incidentd.api.contacts.common import SERVICE, invalid, load_contact
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.registry import handles
 from incidentd.store import contact_policies
 
 
 @handles(SERVICE, "PutContactPolicy")
-def put_contact_policy(ctx: RequestContext, params: dict[str, Any]) -> None:
+def put_contact_policy(ctx: CallContext, params: dict[str, Any]) -> None:
     """Attach a policy document to a contact, replacing the one it had."""
     arn = load_contact(ctx, params["ContactArn"])["ContactArn"]
     try:
@@ -27,7 +27,7 @@ def put_contact_policy(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "GetContactPolicy")
-def get_contact_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def get_contact_policy(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The contact's policy; a contact without one answers without Policy (aws-behaviour §7, our decision)."""
     arn = load_contact(ctx, params["ContactArn"])["ContactArn"]
     # The model makes Policy optional, and ResourceNotFoundException would read as "no such contact".

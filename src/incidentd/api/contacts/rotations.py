@@ -16,7 +16,7 @@ from incidentd.api.contacts.common import (
     not_found,
     rotation_arn_of,
 )
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
 from incidentd.domain import arns
@@ -33,7 +33,7 @@ def check_schedule(time_zone_id: str, recurrence: dict[str, Any], members: int) 
         raise invalid(f"NumberOfOnCalls ({recurrence['NumberOfOnCalls']}) is more than the {members} contacts")
 
 
-def _members(ctx: RequestContext, contact_ids: list[str]) -> list[str]:
+def _members(ctx: CallContext, contact_ids: list[str]) -> list[str]:
     """The canonical ARNs of the rotation's contacts, which must be existing PERSONAL contacts of the caller."""
     canonical = [contact_arn_of(ctx, contact_id) for contact_id in contact_ids]
     found = contacts.many(ctx.conn, ctx.account_id, [arn for arn in canonical if arn])
@@ -47,7 +47,7 @@ def _members(ctx: RequestContext, contact_ids: list[str]) -> list[str]:
 
 
 @handles(SERVICE, "CreateRotation")
-def create_rotation(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def create_rotation(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Store a rotation; it starts at StartTime, or now when the caller gives none."""
     members = _members(ctx, params["ContactIds"])
     check_schedule(params["TimeZoneId"], params["Recurrence"], len(members))
@@ -67,13 +67,13 @@ def create_rotation(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
 
 
 @handles(SERVICE, "GetRotation", cacheable=True)
-def get_rotation(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def get_rotation(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The whole rotation."""
     return load_rotation(ctx, params["RotationId"])
 
 
 @handles(SERVICE, "UpdateRotation")
-def update_rotation(ctx: RequestContext, params: dict[str, Any]) -> None:
+def update_rotation(ctx: CallContext, params: dict[str, Any]) -> None:
     """Replace the members the request carries (Recurrence always); the name never changes."""
     doc = copy.deepcopy(load_rotation(ctx, params["RotationId"]))
     if "ContactIds" in params:
@@ -88,7 +88,7 @@ def update_rotation(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "DeleteRotation")
-def delete_rotation(ctx: RequestContext, params: dict[str, Any]) -> None:
+def delete_rotation(ctx: CallContext, params: dict[str, Any]) -> None:
     """Delete a rotation with its overrides and tags, and take it out of every on-call schedule (model)."""
     arn = load_rotation(ctx, params["RotationId"])["RotationArn"]
     for schedule in contacts.of_type(ctx.conn, ctx.account_id, ctx.region, "ONCALL_SCHEDULE"):
@@ -104,7 +104,7 @@ def delete_rotation(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "ListRotations")
-def list_rotations(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_rotations(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The region's rotations in name order (AWS's order is unknown, aws-behaviour §7.4)."""
     position = PAGES.position(params, str, str)
     limit = PAGES.size(params)

@@ -6,7 +6,7 @@ from typing import Any
 
 from incidentd.api.contacts.common import PAGES, SERVICE, epoch, invalid, load_rotation, utc
 from incidentd.api.contacts.rotations import check_schedule
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.registry import handles
 from incidentd.domain import rotations as rules
 from incidentd.store import rotations
@@ -15,7 +15,7 @@ from incidentd.store import rotations
 MAX_WINDOW_SECONDS = 366 * 24 * 3600
 
 
-def _window(ctx: RequestContext, params: dict[str, Any]) -> tuple[float, float]:
+def _window(ctx: CallContext, params: dict[str, Any]) -> tuple[float, float]:
     """[StartTime, EndTime) of the listing: StartTime defaults to now, and the window must be short and not empty."""
     start, end = params.get("StartTime", ctx.now), params["EndTime"]
     if end <= start:
@@ -51,7 +51,7 @@ def _page(shifts: list[rules.Shift], params: dict[str, Any]) -> dict[str, Any]:
 
 
 @handles(SERVICE, "ListRotationShifts")
-def list_rotation_shifts(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_rotation_shifts(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The rotation's shifts in [StartTime, EndTime), with its overrides applied, in time order."""
     rotation = load_rotation(ctx, params["RotationId"])
     start, end = _window(ctx, params)
@@ -71,7 +71,7 @@ def list_rotation_shifts(ctx: RequestContext, params: dict[str, Any]) -> dict[st
 
 
 @handles(SERVICE, "ListPreviewRotationShifts")
-def list_preview_rotation_shifts(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_preview_rotation_shifts(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Shifts of a rotation that is not saved: Members are free strings that nobody looks up (model)."""
     members = params["Members"]
     check_schedule(params["TimeZoneId"], params["Recurrence"], len(members))

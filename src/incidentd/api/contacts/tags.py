@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from incidentd.api.contacts.common import SERVICE, contact_arn_of, invalid, not_found, rotation_arn_of
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.registry import handles
 from incidentd.domain import arns
 from incidentd.protocol.errors import ServiceError
@@ -27,7 +27,7 @@ def as_list(mapping: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": key, "Value": value} for key, value in sorted(mapping.items())]
 
 
-def _taggable(ctx: RequestContext, resource_arn: str) -> tuple[str, str]:
+def _taggable(ctx: CallContext, resource_arn: str) -> tuple[str, str]:
     """The canonical ARN and ResourceType of an existing contact or rotation of the caller's account and region."""
     contact = contact_arn_of(ctx, resource_arn)
     if contact is not None and contacts.get(ctx.conn, ctx.account_id, contact) is not None:
@@ -44,7 +44,7 @@ def _taggable(ctx: RequestContext, resource_arn: str) -> tuple[str, str]:
 
 
 @handles(SERVICE, "TagResource")
-def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
+def tag_resource(ctx: CallContext, params: dict[str, Any]) -> None:
     """Add or overwrite tags, up to 50 per resource."""
     arn, resource_type = _taggable(ctx, params["ResourceARN"])
     new = as_dict(params["Tags"])
@@ -62,7 +62,7 @@ def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "UntagResource")
-def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
+def untag_resource(ctx: CallContext, params: dict[str, Any]) -> None:
     """Remove tag keys; keys the resource doesn't have are ignored."""
     arn, _ = _taggable(ctx, params["ResourceARN"])
     tags.remove(ctx.conn, ctx.account_id, arn, params["TagKeys"])
@@ -70,7 +70,7 @@ def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "ListTagsForResource")
-def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_tags_for_resource(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """All of a resource's tags."""
     arn, _ = _taggable(ctx, params["ResourceARN"])
     return {"Tags": as_list(tags.get(ctx.conn, ctx.account_id, arn))}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from incidentd.api import paging
-from incidentd.api.context import RequestContext
-from incidentd.domain import arns, ids
+from incidentd.api.context import CallContext
+from incidentd.domain import arns
 from incidentd.protocol.errors import ServiceError
 from incidentd.store import incidents, plans
 
@@ -24,7 +24,7 @@ def not_found(resource_type: str, identifier: str, what: str) -> ServiceError:
     )
 
 
-def plan_name_of(ctx: RequestContext, arn: str) -> str | None:
+def plan_name_of(ctx: CallContext, arn: str) -> str | None:
     """The plan name inside a response-plan ARN of the caller's own account, else None."""
     parsed = arns.parse(arn)
     if parsed is None or parsed.service != SERVICE or parsed.account != ctx.account_id:
@@ -33,7 +33,7 @@ def plan_name_of(ctx: RequestContext, arn: str) -> str | None:
     return name if kind == "response-plan" and name and "/" not in name else None
 
 
-def load_plan(ctx: RequestContext, arn: str) -> dict[str, Any]:
+def load_plan(ctx: CallContext, arn: str) -> dict[str, Any]:
     """The caller's response plan with this ARN, or ResourceNotFoundException (also for other accounts' ARNs)."""
     name = plan_name_of(ctx, arn)
     plan = plans.get(ctx.conn, ctx.account_id, name) if name else None
@@ -42,14 +42,9 @@ def load_plan(ctx: RequestContext, arn: str) -> dict[str, Any]:
     return plan
 
 
-def load_incident(ctx: RequestContext, arn: str) -> dict[str, Any]:
+def load_incident(ctx: CallContext, arn: str) -> dict[str, Any]:
     """The caller's incident record with this ARN, or ResourceNotFoundException."""
     record = incidents.get(ctx.conn, ctx.account_id, arn)
     if record is None:
         raise not_found("INCIDENT_RECORD", arn, "Incident record")
     return record
-
-
-def new_id() -> str:
-    """A fresh identifier for incidents and events: a UUID that grows with time (see domain.ids)."""
-    return ids.time_ordered()

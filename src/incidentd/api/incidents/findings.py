@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.incidents.common import SERVICE, load_incident
 from incidentd.api.registry import handles
 
 
 @handles(SERVICE, "ListIncidentFindings")
-def list_incident_findings(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_incident_findings(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The incident's findings: always none here."""
     load_incident(ctx, params["incidentRecordArn"])
     return {"findings": []}
 
 
 @handles(SERVICE, "BatchGetIncidentFindings")
-def batch_get_incident_findings(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def batch_get_incident_findings(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Each requested id is reported as not found."""
     load_incident(ctx, params["incidentRecordArn"])
     errors = [

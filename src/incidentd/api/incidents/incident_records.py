@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from incidentd.api.context import RequestContext
-from incidentd.api.incidents.common import PAGES, SERVICE, load_incident, load_plan, new_id
+from incidentd.api.context import CallContext
+from incidentd.api.incidents.common import PAGES, SERVICE, load_incident, load_plan
 from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
-from incidentd.domain import arns, filters, response
+from incidentd.domain import arns, filters, ids, response
 from incidentd.protocol.errors import validation_error
 from incidentd.services import incidents as service
 from incidentd.store import incidents, related, tags, timeline
@@ -31,7 +31,7 @@ _SUMMARY_MEMBERS = (
 
 
 @handles(SERVICE, "StartIncident")
-def start_incident(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def start_incident(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Open an incident from a plan, or deduplicate into the open incident with the same dedupe string."""
     plan = load_plan(ctx, params["responsePlanArn"])
     template = plan["incidentTemplate"]
@@ -43,7 +43,7 @@ def start_incident(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
             # A resolved incident never absorbs a new start: only OPEN incidents match (model, §3.4).
             service.trigger(ctx.unit, existing["arn"], trigger, created=False)
             return {"incidentRecordArn": existing["arn"]}
-    incident_arn = arns.incident_record(ctx.account_id, plan["name"], new_id())
+    incident_arn = arns.incident_record(ctx.account_id, plan["name"], ids.time_ordered())
     source = {"createdBy": ctx.caller_arn, "invokedBy": ctx.caller_arn, "source": service.CUSTOM_SOURCE}
     if trigger:
         source.update(source=trigger["source"], resourceArn=trigger.get("triggerArn"))
@@ -58,8 +58,8 @@ def start_incident(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
         "lastModifiedBy": ctx.caller_arn,
         "incidentRecordSource": {k: v for k, v in source.items() if v},
         # AWS always reports a dedupe string, generating one when the plan has none (§3.3).
-        "dedupeString": dedupe or new_id(),
-        "chatChannel": service.chat_channel(plan.get("chatChannel")),
+        "dedupeString": dedupe or ids.time_ordered(),
+        "chatChannel": response.chat_channel(plan.get("chatChannel")),
         "notificationTargets": template.get("notificationTargets", []),
         "automationExecutions": [],
     }
@@ -76,13 +76,13 @@ def start_incident(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
 
 
 @handles(SERVICE, "GetIncidentRecord", cacheable=True)
-def get_incident_record(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def get_incident_record(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The whole record."""
     return {"incidentRecord": load_incident(ctx, params["arn"])}
 
 
 @handles(SERVICE, "ListIncidentRecords")
-def list_incident_records(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_incident_records(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Summaries newest first, filtered, in pages with keyset tokens."""
     try:
         criteria = filters.combine(params.get("filters", []), _FILTER_KEYS)
@@ -110,14 +110,14 @@ def list_incident_records(ctx: RequestContext, params: dict[str, Any]) -> dict[s
 
 
 @handles(SERVICE, "UpdateIncidentRecord")
-def update_incident_record(ctx: RequestContext, params: dict[str, Any]) -> None:
+def update_incident_record(ctx: CallContext, params: dict[str, Any]) -> None:
     """Change the given attributes; each change is logged as an "SSM Incident Record Update" event (§3.6)."""
     service.update(ctx.unit, ctx.principal, load_incident(ctx, params["arn"]), params)
     return None
 
 
 @handles(SERVICE, "DeleteIncidentRecord")
-def delete_incident_record(ctx: RequestContext, params: dict[str, Any]) -> None:
+def delete_incident_record(ctx: CallContext, params: dict[str, Any]) -> None:
     """Delete an incident with its timeline, related items and tags; a missing one is not an error (model)."""
     arn = params["arn"]
     incidents.delete(ctx.conn, ctx.account_id, arn)

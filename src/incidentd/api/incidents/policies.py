@@ -6,7 +6,7 @@ import json
 import secrets
 from typing import Any
 
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.incidents.common import PAGES, SERVICE, load_plan, not_found
 from incidentd.api.registry import handles
 from incidentd.protocol.errors import validation_error
@@ -28,7 +28,7 @@ def _position(doc: dict[str, Any]) -> list[Any]:
 
 
 @handles(SERVICE, "PutResourcePolicy")
-def put_resource_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def put_resource_policy(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Attach a policy to a response plan; its id is 32 lower-case hex characters like AWS's."""
     plan = load_plan(ctx, params["resourceArn"])
     _check_document(params["policy"])
@@ -45,7 +45,7 @@ def put_resource_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str
 
 
 @handles(SERVICE, "GetResourcePolicies")
-def get_resource_policies(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def get_resource_policies(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The policies on a response plan."""
     plan = load_plan(ctx, params["resourceArn"])
     docs = sorted(policies.for_resource(ctx.conn, ctx.account_id, plan["arn"]), key=_position)
@@ -54,7 +54,7 @@ def get_resource_policies(ctx: RequestContext, params: dict[str, Any]) -> dict[s
 
 
 @handles(SERVICE, "DeleteResourcePolicy")
-def delete_resource_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def delete_resource_policy(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Detach one policy."""
     plan = load_plan(ctx, params["resourceArn"])
     if not policies.delete(ctx.conn, ctx.account_id, plan["arn"], params["policyId"]):

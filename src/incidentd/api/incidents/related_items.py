@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.incidents.common import PAGES, SERVICE, load_incident
 from incidentd.api.registry import handles
 from incidentd.services import incidents
@@ -12,7 +12,7 @@ from incidentd.store import related
 
 
 @handles(SERVICE, "UpdateRelatedItems")
-def update_related_items(ctx: RequestContext, params: dict[str, Any]) -> None:
+def update_related_items(ctx: CallContext, params: dict[str, Any]) -> None:
     """Add one item or remove one, logging the change on the timeline with a reference to the item."""
     record = load_incident(ctx, params["incidentRecordArn"])
     incidents.change_related_items(ctx.unit, ctx.principal, record, params["relatedItemsUpdate"])
@@ -20,7 +20,7 @@ def update_related_items(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "ListRelatedItems")
-def list_related_items(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_related_items(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The incident's items in the order they were added."""
     incident_arn = params["incidentRecordArn"]
     load_incident(ctx, incident_arn)

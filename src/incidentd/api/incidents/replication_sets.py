@@ -5,18 +5,18 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from incidentd.api.context import RequestContext
-from incidentd.api.incidents.common import SERVICE, new_id, not_found
+from incidentd.api.context import CallContext
+from incidentd.api.incidents.common import SERVICE, not_found
 from incidentd.api.registry import handles
-from incidentd.domain import arns
-from incidentd.engine.jobs.replication_set import SETTLE
+from incidentd.domain import arns, ids
+from incidentd.domain.jobs import SETTLE_REPLICATION_SET
 from incidentd.protocol.errors import ServiceError, validation_error
 from incidentd.store import replication, tags
 
 DEFAULT_KEY = "DefaultKey"  # what AWS reports when the AWS-owned key encrypts a region (aws-behaviour §3.1)
 
 
-def _load(ctx: RequestContext, arn: str) -> dict[str, Any]:
+def _load(ctx: CallContext, arn: str) -> dict[str, Any]:
     current = replication.get(ctx.conn, ctx.account_id)
     if current is None or current["arn"] != arn:
         raise not_found("REPLICATION_SET", arn, "Replication set")
@@ -33,9 +33,9 @@ def _region(key: str | None, now: float) -> dict[str, Any]:
     }
 
 
-def _settle_later(ctx: RequestContext) -> None:
+def _settle_later(ctx: CallContext) -> None:
     delay_ms = int(ctx.settings.replication.settle_seconds * 1000)
-    ctx.unit.enqueue(SETTLE, {}, delay_ms)
+    ctx.unit.enqueue(SETTLE_REPLICATION_SET, {}, delay_ms)
 
 
 def _check_keys(keys: list[str]) -> None:
@@ -45,7 +45,7 @@ def _check_keys(keys: list[str]) -> None:
 
 
 @handles(SERVICE, "CreateReplicationSet", needs_onboarding=False)
-def create_replication_set(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def create_replication_set(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Onboard the account; a second replication set is ServiceQuotaExceededException (aws-behaviour §3.1)."""
     existing = replication.get(ctx.conn, ctx.account_id)
     if existing is not None:
@@ -59,7 +59,7 @@ def create_replication_set(ctx: RequestContext, params: dict[str, Any]) -> dict[
         )
     regions = params["regions"]
     _check_keys([(info or {}).get("sseKmsKeyId") or DEFAULT_KEY for info in regions.values()])
-    arn = arns.replication_set(ctx.account_id, new_id())
+    arn = arns.replication_set(ctx.account_id, ids.time_ordered())
     doc = {
         "arn": arn,
         "createdBy": ctx.caller_arn,
@@ -77,21 +77,21 @@ def create_replication_set(ctx: RequestContext, params: dict[str, Any]) -> dict[
 
 
 @handles(SERVICE, "GetReplicationSet", needs_onboarding=False, cacheable=True)
-def get_replication_set(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def get_replication_set(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The replication set with its regions."""
     doc = _load(ctx, params["arn"])
     return {"replicationSet": doc}
 
 
 @handles(SERVICE, "ListReplicationSets", needs_onboarding=False)
-def list_replication_sets(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_replication_sets(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The account's replication set ARN (there is at most one)."""
     doc = replication.get(ctx.conn, ctx.account_id)
     return {"replicationSetArns": [doc["arn"]] if doc else []}
 
 
 @handles(SERVICE, "UpdateReplicationSet", needs_onboarding=False)
-def update_replication_set(ctx: RequestContext, params: dict[str, Any]) -> None:
+def update_replication_set(ctx: CallContext, params: dict[str, Any]) -> None:
     """Add or delete one region; the set goes UPDATING and settles shortly after."""
     doc = copy.deepcopy(_load(ctx, params["arn"]))
     if doc["status"] != "ACTIVE":
@@ -135,7 +135,7 @@ def update_replication_set(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "UpdateDeletionProtection", needs_onboarding=False)
-def update_deletion_protection(ctx: RequestContext, params: dict[str, Any]) -> None:
+def update_deletion_protection(ctx: CallContext, params: dict[str, Any]) -> None:
     """Allow or forbid deleting the last region, and with it the replication set."""
     doc = copy.deepcopy(_load(ctx, params["arn"]))
     doc.update(deletionProtected=params["deletionProtected"], lastModifiedBy=ctx.caller_arn, lastModifiedTime=ctx.now)
@@ -144,7 +144,7 @@ def update_deletion_protection(ctx: RequestContext, params: dict[str, Any]) -> N
 
 
 @handles(SERVICE, "DeleteReplicationSet", needs_onboarding=False)
-def delete_replication_set(ctx: RequestContext, params: dict[str, Any]) -> None:
+def delete_replication_set(ctx: CallContext, params: dict[str, Any]) -> None:
     """Delete the replication set and, as AWS does, all of the account's Incident Manager data."""
     doc = _load(ctx, params["arn"])
     if doc["deletionProtected"]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.incidents.common import PAGES, SERVICE, load_plan, plan_name_of
 from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
@@ -28,7 +28,7 @@ _TEMPLATE_UPDATES = {
 
 
 @handles(SERVICE, "CreateResponsePlan")
-def create_response_plan(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def create_response_plan(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Store a plan under a name unique in the account."""
     name = params["name"]
     _check_secrets(ctx, params.get("integrations", []))
@@ -46,13 +46,13 @@ def create_response_plan(ctx: RequestContext, params: dict[str, Any]) -> dict[st
 
 
 @handles(SERVICE, "GetResponsePlan", cacheable=True)
-def get_response_plan(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def get_response_plan(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The whole plan."""
     return load_plan(ctx, params["arn"])
 
 
 @handles(SERVICE, "ListResponsePlans")
-def list_response_plans(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_response_plans(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Plan summaries in name order."""
     position = PAGES.position(params, str)
     limit = PAGES.size(params)
@@ -68,7 +68,7 @@ def list_response_plans(ctx: RequestContext, params: dict[str, Any]) -> dict[str
 
 
 @handles(SERVICE, "UpdateResponsePlan")
-def update_response_plan(ctx: RequestContext, params: dict[str, Any]) -> None:
+def update_response_plan(ctx: CallContext, params: dict[str, Any]) -> None:
     """Change only the members the request carries; empty strings clear summary and dedupe string."""
     doc = copy.deepcopy(load_plan(ctx, params["arn"]))
     _check_secrets(ctx, params.get("integrations", []))
@@ -90,7 +90,7 @@ def update_response_plan(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "DeleteResponsePlan")
-def delete_response_plan(ctx: RequestContext, params: dict[str, Any]) -> None:
+def delete_response_plan(ctx: CallContext, params: dict[str, Any]) -> None:
     """Delete a plan with its tags and policies; its incidents stay. A missing plan is not an error (model)."""
     name = plan_name_of(ctx, params["arn"])
     if name is None:
@@ -102,7 +102,7 @@ def delete_response_plan(ctx: RequestContext, params: dict[str, Any]) -> None:
     return None
 
 
-def _check_secrets(ctx: RequestContext, integrations: list[dict[str, Any]]) -> None:
+def _check_secrets(ctx: CallContext, integrations: list[dict[str, Any]]) -> None:
     """AWS checks a PagerDuty secretId against Secrets Manager; incidentd checks its [secrets] table, when it has one.
 
     A server with no [secrets] table at all takes any secretId, and reports an unknown one on the incident's

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.incidents.common import SERVICE, plan_name_of
 from incidentd.api.registry import handles
 from incidentd.domain import arns
@@ -21,7 +21,7 @@ _RESOURCE_TYPES = {
 }
 
 
-def _check_taggable(ctx: RequestContext, arn: str) -> None:
+def _check_taggable(ctx: CallContext, arn: str) -> None:
     """The resource must exist in the caller's account; anything else is ResourceNotFoundException."""
     name = plan_name_of(ctx, arn)
     if name is not None and plans.get(ctx.conn, ctx.account_id, name) is not None:
@@ -42,7 +42,7 @@ def _check_taggable(ctx: RequestContext, arn: str) -> None:
 
 
 @handles(SERVICE, "TagResource")
-def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
+def tag_resource(ctx: CallContext, params: dict[str, Any]) -> None:
     """Add or overwrite tags, up to 50 per resource."""
     arn = params["resourceArn"]
     _check_taggable(ctx, arn)
@@ -60,7 +60,7 @@ def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "UntagResource")
-def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
+def untag_resource(ctx: CallContext, params: dict[str, Any]) -> None:
     """Remove tag keys; keys the resource doesn't have are ignored."""
     arn = params["resourceArn"]
     _check_taggable(ctx, arn)
@@ -69,7 +69,7 @@ def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "ListTagsForResource")
-def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_tags_for_resource(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """All of a resource's tags."""
     arn = params["resourceArn"]
     _check_taggable(ctx, arn)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.incidents.common import PAGES, SERVICE, load_incident, not_found
 from incidentd.api.registry import handles
 from incidentd.domain import filters, response
@@ -26,7 +26,7 @@ def _check_type(event_type: str) -> None:
         )
 
 
-def _load(ctx: RequestContext, incident_arn: str, event_id: str) -> dict[str, Any]:
+def _load(ctx: CallContext, incident_arn: str, event_id: str) -> dict[str, Any]:
     load_incident(ctx, incident_arn)
     doc = timeline.get(ctx.conn, ctx.account_id, incident_arn, event_id)
     if doc is None:
@@ -35,7 +35,7 @@ def _load(ctx: RequestContext, incident_arn: str, event_id: str) -> dict[str, An
 
 
 @handles(SERVICE, "CreateTimelineEvent")
-def create_timeline_event(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def create_timeline_event(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Add a Custom Event or Note at the given time."""
     incident_arn = params["incidentRecordArn"]
     record = load_incident(ctx, incident_arn)
@@ -55,13 +55,13 @@ def create_timeline_event(ctx: RequestContext, params: dict[str, Any]) -> dict[s
 
 
 @handles(SERVICE, "GetTimelineEvent", cacheable=True)
-def get_timeline_event(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def get_timeline_event(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """One event."""
     return {"event": _load(ctx, params["incidentRecordArn"], params["eventId"])}
 
 
 @handles(SERVICE, "UpdateTimelineEvent")
-def update_timeline_event(ctx: RequestContext, params: dict[str, Any]) -> None:
+def update_timeline_event(ctx: CallContext, params: dict[str, Any]) -> None:
     """Change a user event; eventReferences, when given, replace the old ones (model)."""
     doc = copy.deepcopy(_load(ctx, params["incidentRecordArn"], params["eventId"]))
     _check_type(doc["eventType"])
@@ -76,7 +76,7 @@ def update_timeline_event(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "DeleteTimelineEvent")
-def delete_timeline_event(ctx: RequestContext, params: dict[str, Any]) -> None:
+def delete_timeline_event(ctx: CallContext, params: dict[str, Any]) -> None:
     """Delete a user event; a missing one is not an error (the model lists no ResourceNotFoundException)."""
     incident_arn, event_id = params["incidentRecordArn"], params["eventId"]
     doc = timeline.get(ctx.conn, ctx.account_id, incident_arn, event_id)
@@ -87,7 +87,7 @@ def delete_timeline_event(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 @handles(SERVICE, "ListTimelineEvents")
-def list_timeline_events(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_timeline_events(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Events filtered by time, type and reference; newest first unless ASCENDING is asked for (§1.7)."""
     incident_arn = params["incidentRecordArn"]
     load_incident(ctx, incident_arn)

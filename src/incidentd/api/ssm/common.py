@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from incidentd.api import paging
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.protocol.errors import ServiceError
 from incidentd.runbooks import builtin, engine, library
 
@@ -25,7 +25,7 @@ def invalid_version(name: str, selector: str | None) -> ServiceError:
     return ServiceError("InvalidDocumentVersion", f"Document {name} has no version {selector}.")
 
 
-def own_name(ctx: RequestContext, identifier: str) -> str:
+def own_name(ctx: CallContext, identifier: str) -> str:
     """The name a Name parameter means for the caller; InvalidDocument for another account's ARN."""
     name = library.name_of(ctx.account_id, ctx.region, identifier)
     if name is None:
@@ -33,7 +33,7 @@ def own_name(ctx: RequestContext, identifier: str) -> str:
     return name
 
 
-def load(ctx: RequestContext, identifier: str, selector: str | None, version_name: str | None = None) -> library.Found:
+def load(ctx: CallContext, identifier: str, selector: str | None, version_name: str | None = None) -> library.Found:
     """A version of a document the caller can read, or the modelled error."""
     name = own_name(ctx, identifier)
     head, found = library.find(ctx.conn, ctx.account_id, ctx.region, name, selector, version_name)
@@ -77,6 +77,6 @@ def describe(found: library.Found) -> dict[str, Any]:
     return {key: value for key, value in description.items() if value is not None}
 
 
-def env(ctx: RequestContext) -> engine.Env:
+def env(ctx: CallContext) -> engine.Env:
     """The engine's view of a request: its unit of work, in which the steps it schedules are recorded."""
     return engine.Env(ctx.unit, ctx.settings)

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.registry import handles
 from incidentd.api.ssm.common import (
     PAGES,
@@ -74,7 +74,7 @@ def _version(params: dict[str, Any], fmt: str, doc: dict[str, Any], number: int,
 
 
 @handles(SERVICE, "CreateDocument", needs_onboarding=False)
-def create_document(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def create_document(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Store version 1 of a new Automation document."""
     name = params["Name"]
     if name.lower().startswith(RESERVED_PREFIXES):
@@ -105,7 +105,7 @@ def create_document(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
 
 
 @handles(SERVICE, "GetDocument", needs_onboarding=False)
-def get_document(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def get_document(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """A version's content, in its own format or converted to the one asked for."""
     found = load(ctx, params["Name"], params.get("DocumentVersion"), params.get("VersionName"))
     version = found.version
@@ -130,13 +130,13 @@ def get_document(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 @handles(SERVICE, "DescribeDocument", needs_onboarding=False)
-def describe_document(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def describe_document(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """A version's description: parameters, versions, hash, owner."""
     return {"Document": describe(load(ctx, params["Name"], params.get("DocumentVersion"), params.get("VersionName")))}
 
 
 @handles(SERVICE, "ListDocumentVersions", needs_onboarding=False)
-def list_document_versions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_document_versions(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Every version of a document, oldest first, in pages of MaxResults."""
     name = own_name(ctx, params["Name"])
     head = library.head(ctx.conn, ctx.account_id, ctx.region, name)
@@ -164,7 +164,7 @@ def list_document_versions(ctx: RequestContext, params: dict[str, Any]) -> dict[
 
 
 @handles(SERVICE, "UpdateDocument", needs_onboarding=False)
-def update_document(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def update_document(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Add a version after the latest; the default version stays until UpdateDocumentDefaultVersion moves it."""
     name = own_name(ctx, params["Name"])
     refuse_builtin(name, "update")
@@ -193,7 +193,7 @@ def update_document(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
 
 
 @handles(SERVICE, "UpdateDocumentDefaultVersion", needs_onboarding=False)
-def update_document_default_version(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def update_document_default_version(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Make a version the default one."""
     name = own_name(ctx, params["Name"])
     if builtin.is_builtin(name):
@@ -209,7 +209,7 @@ def update_document_default_version(ctx: RequestContext, params: dict[str, Any])
 
 
 @handles(SERVICE, "DeleteDocument", needs_onboarding=False)
-def delete_document(ctx: RequestContext, params: dict[str, Any]) -> None:
+def delete_document(ctx: CallContext, params: dict[str, Any]) -> None:
     """Delete a document, or one version of it that is not the default."""
     name = own_name(ctx, params["Name"])
     refuse_builtin(name, "delete")

@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Any
 
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.registry import handles
 from incidentd.api.ssm.common import PAGES, SERVICE, env
 from incidentd.protocol import model
@@ -49,7 +49,7 @@ def public(doc: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in doc.items() if not key.startswith("_")}
 
 
-def load(ctx: RequestContext, execution_id: str) -> dict[str, Any]:
+def load(ctx: CallContext, execution_id: str) -> dict[str, Any]:
     """An execution of the caller's account and region, or AutomationExecutionNotFoundException."""
     execution = automations.get(ctx.conn, ctx.account_id, execution_id)
     if execution is None or execution["_region"] != ctx.region:
@@ -60,7 +60,7 @@ def load(ctx: RequestContext, execution_id: str) -> dict[str, Any]:
 
 
 @handles(SERVICE, "StartAutomationExecution", needs_onboarding=False)
-def start_automation_execution(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def start_automation_execution(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Start a run of an Automation document; a repeated ClientToken returns the first run's id."""
     given = [name for name in _UNSUPPORTED if params.get(name)]
     if given or params.get("Mode", "Auto") != "Auto":
@@ -94,7 +94,7 @@ def start_automation_execution(ctx: RequestContext, params: dict[str, Any]) -> d
 
 
 @handles(SERVICE, "GetAutomationExecution", needs_onboarding=False)
-def get_automation_execution(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def get_automation_execution(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The execution with every step that has started so far."""
     execution = load(ctx, params["AutomationExecutionId"])
     steps = automations.steps(ctx.conn, ctx.account_id, execution["AutomationExecutionId"])
@@ -108,7 +108,7 @@ def get_automation_execution(ctx: RequestContext, params: dict[str, Any]) -> dic
 
 
 @handles(SERVICE, "DescribeAutomationStepExecutions", needs_onboarding=False)
-def describe_automation_step_executions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def describe_automation_step_executions(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """An execution's steps in the order they started (newest first with ReverseOrder), filtered and paged."""
     execution = load(ctx, params["AutomationExecutionId"])
     steps = automations.steps(ctx.conn, ctx.account_id, execution["AutomationExecutionId"])
@@ -196,7 +196,7 @@ def _matches(execution: dict[str, Any], checked: dict[str, list[str]]) -> bool:
 
 
 @handles(SERVICE, "DescribeAutomationExecutions", needs_onboarding=False)
-def describe_automation_executions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def describe_automation_executions(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Executions newest first, filtered."""
     query, checked = _query(params.get("Filters", []))
     rows = automations.page(ctx.conn, ctx.account_id, ctx.region, query, None, None)
@@ -213,14 +213,14 @@ def describe_automation_executions(ctx: RequestContext, params: dict[str, Any]) 
 
 
 @handles(SERVICE, "StopAutomationExecution", needs_onboarding=False)
-def stop_automation_execution(ctx: RequestContext, params: dict[str, Any]) -> None:
+def stop_automation_execution(ctx: CallContext, params: dict[str, Any]) -> None:
     """Cancel a running execution (Type Complete ends it the same way)."""
     engine.stop(env(ctx), load(ctx, params["AutomationExecutionId"]))
     return None
 
 
 @handles(SERVICE, "SendAutomationSignal", needs_onboarding=False)
-def send_automation_signal(ctx: RequestContext, params: dict[str, Any]) -> None:
+def send_automation_signal(ctx: CallContext, params: dict[str, Any]) -> None:
     """Resume a paused step, or approve or reject an approval step."""
     execution = load(ctx, params["AutomationExecutionId"])
     engine.signal(env(ctx), execution, params["SignalType"], params.get("Payload", {}), ctx.caller_arn)

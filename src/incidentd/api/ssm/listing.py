@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from incidentd.api.context import RequestContext
+from incidentd.api.context import CallContext
 from incidentd.api.registry import handles
 from incidentd.api.ssm.common import PAGES, PLATFORMS, SERVICE
 from incidentd.protocol.errors import ServiceError
@@ -84,7 +84,7 @@ def _tagged(entry: Entry, key: str, values: list[str]) -> bool:
 
 
 @handles(SERVICE, "ListDocuments", needs_onboarding=False)
-def list_documents(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+def list_documents(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Documents in name order, the built-ins among them."""
     tests = _tests(params, ctx.account_id)
     entries = documents.listing(ctx.conn, ctx.account_id, ctx.region)

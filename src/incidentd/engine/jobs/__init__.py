@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterator
@@ -14,7 +15,7 @@ from sqlalchemy.engine import Connection
 from incidentd.channels import Transports
 from incidentd.clock import Clock
 from incidentd.config import Settings
-from incidentd.services.operations import Invoke
+from incidentd.services.invoke import Invoke
 from incidentd.store import incidents, queue
 from incidentd.store.db import Database
 from incidentd.store.unit import Unit
@@ -32,7 +33,7 @@ class Runtime:
     clock: Clock
     settings: Settings
     transports: Transports  # how pages and activation codes leave, per channel type
-    invoke: Invoke | None = None  # how runbook steps call operations (aws:executeAwsApi)
+    invoke: Invoke  # how runbook steps call operations (aws:executeAwsApi)
 
 
 @dataclass
@@ -68,7 +69,7 @@ class JobContext:
             raise RuntimeError(f"{self.job.kind} is an effect job: open a transaction with ctx.transaction()")
         return self.open_conn
 
-    @property
+    @functools.cached_property
     def unit(self) -> Unit:
         """The job's unit of work: its transaction over its account, at the moment it started."""
         return Unit(self.conn, self.db, self.job.account_id, self.now_ms)
@@ -81,7 +82,7 @@ class JobContext:
         """The incident record as this transaction sees it, for parts that only read it (engagements, notices).
 
         The parts of a RESPOND job run one after the other in one transaction and read the same record; they
-        read it once. A part that changes the record (a runbook's start) reads and saves it with the store.
+        read it once. A part that changes the record (a runbook's start) reads it afresh, as services do.
         """
         if self.incidents_read is None:
             return incidents.get(self.conn, self.job.account_id, arn)

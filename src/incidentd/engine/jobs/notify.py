@@ -66,7 +66,7 @@ def fan_out(ctx: JobContext, topics: list[str]) -> None:
             record,
             payload,
             message_id=str(uuid.uuid4()),
-            link=links.link(settings, record["arn"]),
+            link=links.link(settings, record["arn"], ctx.settings.region),
             topic_arn=topic,
             sent_at=ctx.now_ms / 1000,
             note=note,

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 
 from incidentd.channels import DeliveryError, Message, Transport, activation_message
 from incidentd.domain import retry
+from incidentd.domain.jobs import SEND_ACTIVATION_CODE
 from incidentd.engine.jobs import JobContext, job_kind
 from incidentd.ops import metrics
 from incidentd.services import engagements
@@ -15,8 +16,6 @@ from incidentd.store import channels
 from incidentd.store import engagements as store
 
 log = logging.getLogger("incidentd.paging")
-
-SEND_ACTIVATION_CODE = "contacts.send_activation_code"
 
 
 @job_kind(engagements.ENGAGEMENT_STAGE)

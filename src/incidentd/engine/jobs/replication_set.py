@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import copy
 
+from incidentd.domain.jobs import SETTLE_REPLICATION_SET
 from incidentd.engine.jobs import JobContext, job_kind
 from incidentd.store import replication
 
-SETTLE = "replication_set.settle"
 
-
-@job_kind(SETTLE)
+@job_kind(SETTLE_REPLICATION_SET)
 def settle(ctx: JobContext) -> None:
     """Finish the pending region changes of the account's replication set, if it still exists."""
     current = replication.get(ctx.conn, ctx.job.account_id)
