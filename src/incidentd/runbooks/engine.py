@@ -11,8 +11,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from incidentd.config import Settings
 from incidentd.domain import arns
 from incidentd.protocol.errors import ServiceError
@@ -20,7 +18,7 @@ from incidentd.runbooks import interpolate, parameters
 from incidentd.runbooks.actions import FAILED, SCRIPT, SLEEPING, SUCCESS, WAITING, Outcome, StepCall, manual, registry
 from incidentd.services.invoke import Invoke
 from incidentd.store import automations
-from incidentd.store.unit import Unit
+from incidentd.store.unit import OnUnit, Unit
 
 STEP_JOB = "runbook.step"
 SCRIPT_JOB = "runbook.script"
@@ -28,29 +26,17 @@ TERMINAL = ("Success", "Failed", "Cancelled", "TimedOut")
 ACTIVE = ("InProgress", "Waiting")
 
 
-@dataclass(frozen=True)
-class Env:
-    """What the engine needs from the request or job it runs in: its unit of work, the settings, and invoke."""
+@dataclass(frozen=True, slots=True)
+class Env(OnUnit):
+    """What the engine needs from the request or job it runs in: its unit of work, the settings, and invoke.
+
+    conn, account_id and now_ms read the unit's (OnUnit).
+    """
 
     unit: Unit
     settings: Settings
     # How aws:executeAwsApi steps call operations; steps run in the worker, whose composition root provides it.
     invoke: Invoke | None = None
-
-    @property
-    def conn(self) -> Connection:
-        """The open transaction."""
-        return self.unit.conn
-
-    @property
-    def account_id(self) -> str:
-        """The account the executions belong to."""
-        return self.unit.account_id
-
-    @property
-    def now_ms(self) -> int:
-        """The moment the step runs at, in epoch milliseconds."""
-        return self.unit.now_ms
 
     def enqueue(self, kind: str, payload: dict[str, Any], delay_ms: int) -> None:
         """Schedule a job of the engine in the unit's transaction."""

@@ -43,3 +43,36 @@ class Unit:
     def lock(self, key: str) -> None:
         """Hold a named lock until the transaction ends (PostgreSQL; SQLite already has one writer)."""
         self.db.lock(self.conn, key)
+
+
+class OnUnit:
+    """Shorthands for what carries a unit of work (a call's context, the runbook engine's view): its transaction,
+    database, account and moment, read through the unit."""
+
+    __slots__ = ()
+    unit: Unit
+
+    @property
+    def conn(self) -> Connection:
+        """The open transaction."""
+        return self.unit.conn
+
+    @property
+    def db(self) -> Database:
+        """The database the transaction belongs to."""
+        return self.unit.db
+
+    @property
+    def account_id(self) -> str:
+        """The account whose rows are read and changed."""
+        return self.unit.account_id
+
+    @property
+    def now_ms(self) -> int:
+        """The moment, in epoch milliseconds."""
+        return self.unit.now_ms
+
+    @property
+    def now(self) -> float:
+        """The moment in epoch seconds, as the wire carries timestamps."""
+        return self.unit.now
