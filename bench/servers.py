@@ -114,20 +114,8 @@ def start_incidentd(
     port = free_port()
     config = workdir / "incidentd.toml"
     config.write_text("")  # no config file settings: the shipped defaults are what is measured
-    env = dict(os.environ, INCIDENTD_CREDENTIALS=account.credentials)
-    # A caller's environment must not quietly change what is measured (e.g. synchronous=OFF).
-    for name in (
-        "INCIDENTD_SQLITE_SYNCHRONOUS",
-        "INCIDENTD_DATABASE_URL",
-        "INCIDENTD_CONFIG",
-        "INCIDENTD_READ_CACHE_MIB",
-    ):
-        env.pop(name, None)
+    env = incidentd_env(account, src)
     env.update(extra_env or {})
-    if src is not None:
-        # PYTHONPATH comes before the editable install's entry on sys.path, so src's incidentd is the one imported:
-        # a git ref's code runs with the same Python, dependencies and settings as the working tree's.
-        env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [env.get("PYTHONPATH")])])
     command = [
         sys.executable,
         "-m",
@@ -145,6 +133,24 @@ def start_incidentd(
         str(processes),
     ]
     return Process("incidentd", command, port, workdir, env)
+
+
+def incidentd_env(account: BenchAccount, src: Path | None = None) -> dict[str, str]:
+    """The environment of an incidentd under measurement: the account's key, nothing of the caller's settings."""
+    env = dict(os.environ, INCIDENTD_CREDENTIALS=account.credentials)
+    # A caller's environment must not quietly change what is measured (e.g. synchronous=OFF).
+    for name in (
+        "INCIDENTD_SQLITE_SYNCHRONOUS",
+        "INCIDENTD_DATABASE_URL",
+        "INCIDENTD_CONFIG",
+        "INCIDENTD_READ_CACHE_MIB",
+    ):
+        env.pop(name, None)
+    if src is not None:
+        # PYTHONPATH comes before the editable install's entry on sys.path, so src's incidentd is the one imported:
+        # a git ref's code runs with the same Python, dependencies and settings as the working tree's.
+        env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [env.get("PYTHONPATH")])])
+    return env
 
 
 class PostgresDatabase:

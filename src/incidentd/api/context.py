@@ -6,18 +6,17 @@ from dataclasses import dataclass
 
 from incidentd.auth.principals import Principal
 from incidentd.config import Settings
-from incidentd.store.unit import OnUnit, Unit
+from incidentd.store.unit import Unit
 
 
 @dataclass(slots=True)
-class CallContext(OnUnit):
-    """The unit of work an operation runs in, who calls it, the region it was called in, and the settings.
+class CallContext(Unit):
+    """A call's unit of work (its transaction, account and moment), who makes it, in which region, and the settings.
 
-    request_id names the call in the log lines its handler writes; an API request's is also its x-amzn-RequestId.
-    conn, db, account_id, now_ms and now read the unit's (OnUnit).
+    It is itself the unit that handlers pass to services. request_id names the call in the log lines its handler
+    writes; an API request's is also its x-amzn-RequestId.
     """
 
-    unit: Unit
     principal: Principal
     region: str
     request_id: str

@@ -30,7 +30,6 @@ from incidentd.protocol.errors import ServiceError, validation_error, validation
 from incidentd.protocol.validate import check_input
 from incidentd.store import idempotency, replication
 from incidentd.store.db import Database, savepoint
-from incidentd.store.unit import Unit
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs a microsecond per request
@@ -110,8 +109,10 @@ class Invoker:
 
     def execute(self, call: Call, conn: Connection) -> dict[str, Any]:
         """Run a checked call in the given transaction: onboarding, idempotent replay, then the handler."""
-        unit = Unit(conn, self.db, call.principal.account_id, call.now_ms)
-        ctx = CallContext(unit, call.principal, call.region, call.request_id, self.settings)
+        principal = call.principal
+        ctx = CallContext(
+            conn, self.db, principal.account_id, call.now_ms, principal, call.region, call.request_id, self.settings
+        )
         # Whatever the handler logs carries the request id, on whichever thread it runs.
         token = REQUEST_ID.set(call.request_id)
         try:

@@ -18,7 +18,7 @@ from incidentd.runbooks import interpolate, parameters
 from incidentd.runbooks.actions import FAILED, SCRIPT, SLEEPING, SUCCESS, WAITING, Outcome, StepCall, manual, registry
 from incidentd.services.invoke import Invoke
 from incidentd.store import automations
-from incidentd.store.unit import OnUnit, Unit
+from incidentd.store.unit import Unit
 
 STEP_JOB = "runbook.step"
 SCRIPT_JOB = "runbook.script"
@@ -26,21 +26,18 @@ TERMINAL = ("Success", "Failed", "Cancelled", "TimedOut")
 ACTIVE = ("InProgress", "Waiting")
 
 
-@dataclass(frozen=True, slots=True)
-class Env(OnUnit):
-    """What the engine needs from the request or job it runs in: its unit of work, the settings, and invoke.
+@dataclass(slots=True)
+class Env(Unit):
+    """What the engine needs from the request or job it runs in: its unit of work, the settings, and invoke."""
 
-    conn, account_id and now_ms read the unit's (OnUnit).
-    """
-
-    unit: Unit
     settings: Settings
     # How aws:executeAwsApi steps call operations; steps run in the worker, whose composition root provides it.
     invoke: Invoke | None = None
 
-    def enqueue(self, kind: str, payload: dict[str, Any], delay_ms: int) -> None:
-        """Schedule a job of the engine in the unit's transaction."""
-        self.unit.enqueue(kind, payload, delay_ms)
+    @classmethod
+    def on(cls, unit: Unit, settings: Settings, invoke: Invoke | None = None) -> Env:
+        """The engine's view of a unit of work."""
+        return cls(unit.conn, unit.db, unit.account_id, unit.now_ms, settings, invoke)
 
 
 def execution_arn(region: str, account: str, execution_id: str) -> str:

@@ -19,7 +19,8 @@ class Unit:
 
     Jobs written through it join the transaction, so they exist exactly when the state that caused them does (a
     transactional outbox). An API request, a job and an alert each make one; a transaction that touches several
-    accounts (a text acknowledging pages of two accounts) makes one per account over the same connection.
+    accounts (a text acknowledging pages of two accounts) makes one per account over the same connection. What
+    carries more (a call's context, the runbook engine's view) extends it, and is passed where a unit is wanted.
     """
 
     conn: Connection
@@ -43,36 +44,3 @@ class Unit:
     def lock(self, key: str) -> None:
         """Hold a named lock until the transaction ends (PostgreSQL; SQLite already has one writer)."""
         self.db.lock(self.conn, key)
-
-
-class OnUnit:
-    """Shorthands for what carries a unit of work (a call's context, the runbook engine's view): its transaction,
-    database, account and moment, read through the unit."""
-
-    __slots__ = ()
-    unit: Unit
-
-    @property
-    def conn(self) -> Connection:
-        """The open transaction."""
-        return self.unit.conn
-
-    @property
-    def db(self) -> Database:
-        """The database the transaction belongs to."""
-        return self.unit.db
-
-    @property
-    def account_id(self) -> str:
-        """The account whose rows are read and changed."""
-        return self.unit.account_id
-
-    @property
-    def now_ms(self) -> int:
-        """The moment, in epoch milliseconds."""
-        return self.unit.now_ms
-
-    @property
-    def now(self) -> float:
-        """The moment in epoch seconds, as the wire carries timestamps."""
-        return self.unit.now

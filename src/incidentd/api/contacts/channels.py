@@ -33,7 +33,7 @@ def _check_address(channel_type: str, address: dict[str, Any]) -> None:
 
 def _send_code(ctx: CallContext, channel_arn: str) -> str:
     """A fresh 6-digit code, and the job that delivers it, committed with the channel or not at all."""
-    ctx.unit.enqueue(SEND_ACTIVATION_CODE, {"channelArn": channel_arn})
+    ctx.enqueue(SEND_ACTIVATION_CODE, {"channelArn": channel_arn})
     return f"{secrets.randbelow(10**6):06d}"
 
 

@@ -40,7 +40,7 @@ def engagement_wire(engagement: dict[str, Any]) -> dict[str, Any]:
 def start_engagement(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Engage a contact, escalation plan or on-call schedule; the first stage's pages are queued at once."""
     contact = load_contact(ctx, params["ContactId"])
-    return {"EngagementArn": engagements.start(ctx.unit, contact, params)}
+    return {"EngagementArn": engagements.start(ctx, contact, params)}
 
 
 @handles(SERVICE, "StopEngagement")
@@ -50,7 +50,7 @@ def stop_engagement(ctx: CallContext, params: dict[str, Any]) -> None:
     # Stopping a stopped engagement changes nothing and is not an error: the caller's intent already holds.
     reason = params.get("Reason")
     info = f"stopped: {reason}" if reason else "stopped"
-    engagements.stop(ctx.unit, engagement["arn"], reason, info)
+    engagements.stop(ctx, engagement["arn"], reason, info)
 
 
 @handles(SERVICE, "DescribeEngagement")

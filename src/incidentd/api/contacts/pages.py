@@ -53,7 +53,7 @@ def accept_page(ctx: CallContext, params: dict[str, Any]) -> None:
             raise not_found("CONTACT_CHANNEL", channel_arn, "Contact channel")
     # A receipt's ReceiptInfo is the note when there is one, else the accept code (aws-behaviour §4.4).
     info = params.get("Note") or params["AcceptCode"]
-    engagements.accept(ctx.unit, page, params["AcceptType"], info, channel_arn)
+    engagements.accept(ctx, page, params["AcceptType"], info, channel_arn)
 
 
 @handles(SERVICE, "DescribePage")

@@ -38,10 +38,10 @@ def start_incident(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     trigger = params.get("triggerDetails")
     dedupe = template.get("dedupeString") or (trigger or {}).get("triggerArn")
     if dedupe:
-        existing = service.open_with_dedupe(ctx.unit, dedupe)
+        existing = service.open_with_dedupe(ctx, dedupe)
         if existing is not None:
             # A resolved incident never absorbs a new start: only OPEN incidents match (model, §3.4).
-            service.trigger(ctx.unit, existing["arn"], trigger, created=False)
+            service.trigger(ctx, existing["arn"], trigger, created=False)
             return {"incidentRecordArn": existing["arn"]}
     incident_arn = arns.incident_record(ctx.account_id, plan["name"], ids.time_ordered())
     source = {"createdBy": ctx.caller_arn, "invokedBy": ctx.caller_arn, "source": service.CUSTOM_SOURCE}
@@ -65,13 +65,13 @@ def start_incident(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     }
     incidents.insert(ctx.conn, ctx.account_id, record)
     tags.put(ctx.conn, ctx.account_id, incident_arn, template.get("incidentTags") or {}, new=True)
-    service.started(ctx.unit, incident_arn)
+    service.started(ctx, incident_arn)
     if trigger:
-        service.trigger(ctx.unit, incident_arn, trigger, created=True)
+        service.trigger(ctx, incident_arn, trigger, created=True)
     for item in params.get("relatedItems", []):
-        service.add_related_item(ctx.unit, incident_arn, item, again_is_conflict=False)
+        service.add_related_item(ctx, incident_arn, item, again_is_conflict=False)
     # The response is recorded with the incident, in its transaction: a crash can't lose it.
-    ctx.unit.enqueue_many(response.jobs_for(plan, record, params.get("relatedItems", [])))
+    ctx.enqueue_many(response.jobs_for(plan, record, params.get("relatedItems", [])))
     return {"incidentRecordArn": incident_arn}
 
 
@@ -112,7 +112,7 @@ def list_incident_records(ctx: CallContext, params: dict[str, Any]) -> dict[str,
 @handles(SERVICE, "UpdateIncidentRecord")
 def update_incident_record(ctx: CallContext, params: dict[str, Any]) -> None:
     """Change the given attributes; each change is logged as an "SSM Incident Record Update" event (§3.6)."""
-    service.update(ctx.unit, ctx.principal, load_incident(ctx, params["arn"]), params)
+    service.update(ctx, ctx.principal, load_incident(ctx, params["arn"]), params)
     return None
 
 

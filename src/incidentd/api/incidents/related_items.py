@@ -15,7 +15,7 @@ from incidentd.store import related
 def update_related_items(ctx: CallContext, params: dict[str, Any]) -> None:
     """Add one item or remove one, logging the change on the timeline with a reference to the item."""
     record = load_incident(ctx, params["incidentRecordArn"])
-    incidents.change_related_items(ctx.unit, ctx.principal, record, params["relatedItemsUpdate"])
+    incidents.change_related_items(ctx, ctx.principal, record, params["relatedItemsUpdate"])
     return None
 
 

@@ -35,7 +35,7 @@ def _region(key: str | None, now: float) -> dict[str, Any]:
 
 def _settle_later(ctx: CallContext) -> None:
     delay_ms = int(ctx.settings.replication.settle_seconds * 1000)
-    ctx.unit.enqueue(SETTLE_REPLICATION_SET, {}, delay_ms)
+    ctx.enqueue(SETTLE_REPLICATION_SET, {}, delay_ms)
 
 
 def _check_keys(keys: list[str]) -> None:

@@ -41,7 +41,7 @@ def create_timeline_event(ctx: CallContext, params: dict[str, Any]) -> dict[str,
     record = load_incident(ctx, incident_arn)
     _check_type(params["eventType"])
     event_id = service.write_event(
-        ctx.unit,
+        ctx,
         incident_arn,
         params["eventType"],
         params["eventData"],
@@ -50,7 +50,7 @@ def create_timeline_event(ctx: CallContext, params: dict[str, Any]) -> dict[str,
     )
     if params["eventType"] == "Note":
         # Responders' notes reach the chat channel and notification targets, in this transaction.
-        ctx.unit.enqueue_many(response.jobs_for_note(record, event_id))
+        ctx.enqueue_many(response.jobs_for_note(record, event_id))
     return {"eventId": event_id, "incidentRecordArn": incident_arn}
 
 

@@ -79,4 +79,4 @@ def describe(found: library.Found) -> dict[str, Any]:
 
 def env(ctx: CallContext) -> engine.Env:
     """The engine's view of a request: its unit of work, in which the steps it schedules are recorded."""
-    return engine.Env(ctx.unit, ctx.settings)
+    return engine.Env.on(ctx, ctx.settings)

@@ -24,7 +24,7 @@ HEARTBEAT_SECONDS = 10.0
 
 def _env(ctx: JobContext, unit: Unit) -> engine.Env:
     """The engine's view of a job: its unit of work (or the effect's own), and invoke for its API calls."""
-    return engine.Env(unit, ctx.settings, ctx.runtime.invoke)
+    return engine.Env.on(unit, ctx.settings, ctx.runtime.invoke)
 
 
 @job_kind(engine.STEP_JOB)
