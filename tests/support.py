@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -210,3 +211,32 @@ def refused(call: Callable[..., Any], **params: Any) -> dict[str, Any]:
 def status_of(response: dict[str, Any]) -> int:
     """The HTTP status of a parsed boto3 response or error response."""
     return int(response["ResponseMetadata"]["HTTPStatusCode"])
+
+
+SHARED_PLAN_ACTIONS = ("ssm-incidents:GetResponsePlan", "ssm-incidents:StartIncident")
+
+
+def sharing_policy(
+    plan_arn: str, consumer: str = "444455556666", actions: tuple[str, ...] = SHARED_PLAN_ACTIONS
+) -> str:
+    """A resource policy as AWS RAM writes one to share a response plan and its incidents with a consumer."""
+    account, name = plan_arn.split(":")[4], plan_arn.rsplit("/", 1)[1]
+    principal = consumer if consumer.startswith("arn:") else f"arn:aws:iam::{consumer}:root"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ShareWithOps",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": principal},
+                    "Action": list(actions),
+                    "Resource": [
+                        f"arn:aws:ssm-incidents:*:{account}:response-plan/{name}",
+                        f"arn:aws:ssm-incidents:*:{account}:incident-record/{name}/*",
+                    ],
+                }
+            ],
+        },
+        indent=2,
+    )

@@ -1,4 +1,4 @@
-"""The `incidentd` command: serve, worker, migrate."""
+"""The `incidentd` command: serve, worker, migrate, check-paging, policy."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def serve(args: argparse.Namespace) -> int:
     credentials = _credentials(settings, args.host)
     if credentials is None:
         return 2
-    _announce_topics(settings)
+    _announce(settings)
     db = Database(settings.database_url)
     migrate.upgrade(db)
     where = f"http://{args.host}:{args.port} (database {db.url.split('@')[-1]})"
@@ -94,10 +94,16 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _announce_topics(settings: config.Settings) -> None:
-    """Say once, at start, where each configured SNS topic's messages go."""
+def _announce(settings: config.Settings) -> None:
+    """Say once, at start, where each configured SNS topic's messages go, and who keeps full access."""
     for line in settings.notifications.describe():
         log.info("%s", line)
+    warning = settings.access.unrestricted_warning()
+    if warning:
+        log.warning("%s", warning)
+    note = settings.access.roles_note()
+    if note:
+        log.info("%s", note)
 
 
 def _credentials(settings: config.Settings, host: str) -> dict[str, Credential] | None:
@@ -156,7 +162,7 @@ def _worker(invoker: Invoker) -> Worker:
 def worker(args: argparse.Namespace) -> int:
     """Run only the job engine."""
     settings = _settings(args)
-    _announce_topics(settings)
+    _announce(settings)
     db = Database(settings.database_url)
     migrate.upgrade(db)
     clock = SystemClock()
@@ -212,6 +218,13 @@ def check_paging_command(args: argparse.Namespace) -> int:
     return 1 if findings else 0
 
 
+def policy_command(args: argparse.Namespace) -> int:
+    """Print a built-in policy, or simulate a key's request."""
+    from incidentd import policy_command as policies
+
+    return policies.run(args, _settings(args))
+
+
 def _positive(text: str) -> int:
     number = int(text)
     if number < 1:
@@ -228,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("worker", worker, "run the job engine only"),
         ("migrate", migrate_command, "apply database migrations and exit"),
         ("check-paging", check_paging_command, "list contacts, plans and rotations that would page nobody"),
+        ("policy", policy_command, "show the built-in policies, or simulate what a key may do"),
     ):
         sub = commands.add_parser(name, help=help_text)
         sub.set_defaults(func=func)
@@ -241,6 +255,10 @@ def build_parser() -> argparse.ArgumentParser:
             default=None,
             help="log one line per AWS API request (default: off)",
         )
+        if name == "policy":
+            from incidentd import policy_command as policies
+
+            policies.add_arguments(sub)
         if name == "check-paging":
             sub.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
         if name == "worker":

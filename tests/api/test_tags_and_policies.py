@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import base64
-import json
 import re
 
 import boto3
 import pytest
 from botocore.config import Config
 
-from support import Server, refused, status_of
+from support import Server, refused, sharing_policy, status_of
 
 NIL_ID = "00000000-0000-0000-0000-000000000000"
-POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ShareWithOps",
-                "Effect": "Allow",
-                "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
-                "Action": ["ssm-incidents:GetResponsePlan", "ssm-incidents:StartIncident"],
-                "Resource": "arn:aws:ssm-incidents:*:111122223333:response-plan/*",
-            }
-        ],
-    },
-    indent=2,
-)
+POLICY = sharing_policy("arn:aws:ssm-incidents::111122223333:response-plan/elsewhere")
 
 
 def tags_of(incidents, arn: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -177,16 +162,19 @@ def policies_of(incidents, plan: str) -> list[dict[str, str]]:  # type: ignore[n
 
 
 def test_a_policy_id_is_32_lower_case_hex_characters(incidents, response_plan):
-    policy_id = incidents.put_resource_policy(resourceArn=response_plan, policy=POLICY)["policyId"]
+    policy_id = incidents.put_resource_policy(resourceArn=response_plan, policy=sharing_policy(response_plan))[
+        "policyId"
+    ]
 
     assert re.fullmatch(r"[0-9a-f]{32}", policy_id)
 
 
 def test_a_policy_document_round_trips_exactly(incidents, response_plan):
-    policy_id = incidents.put_resource_policy(resourceArn=response_plan, policy=POLICY)["policyId"]
+    document = sharing_policy(response_plan)
+    policy_id = incidents.put_resource_policy(resourceArn=response_plan, policy=document)["policyId"]
 
     assert policies_of(incidents, response_plan) == [
-        {"policyId": policy_id, "policyDocument": POLICY, "ramResourceShareRegion": "us-east-1"}
+        {"policyId": policy_id, "policyDocument": document, "ramResourceShareRegion": "us-east-1"}
     ]
 
 
@@ -201,13 +189,16 @@ def test_the_share_region_is_the_region_the_client_called(server: Server, accoun
         config=Config(retries={"max_attempts": 1, "mode": "standard"}),
     )
 
-    frankfurt.put_resource_policy(resourceArn=response_plan, policy=POLICY)
+    frankfurt.put_resource_policy(resourceArn=response_plan, policy=sharing_policy(response_plan))
 
     assert [p["ramResourceShareRegion"] for p in policies_of(frankfurt, response_plan)] == ["eu-central-1"]
 
 
 def test_policies_are_listed_in_pages(incidents, response_plan):
-    ids = {incidents.put_resource_policy(resourceArn=response_plan, policy=POLICY)["policyId"] for _ in range(3)}
+    ids = {
+        incidents.put_resource_policy(resourceArn=response_plan, policy=sharing_policy(response_plan))["policyId"]
+        for _ in range(3)
+    }
 
     first = incidents.get_resource_policies(resourceArn=response_plan, maxResults=2)
     second = incidents.get_resource_policies(resourceArn=response_plan, maxResults=2, nextToken=first["nextToken"])
@@ -219,7 +210,7 @@ def test_policies_are_listed_in_pages(incidents, response_plan):
 
 
 def test_a_forged_policies_next_token_is_refused(incidents, response_plan):
-    incidents.put_resource_policy(resourceArn=response_plan, policy=POLICY)
+    incidents.put_resource_policy(resourceArn=response_plan, policy=sharing_policy(response_plan))
     forged = base64.urlsafe_b64encode(b"[5]").decode()
 
     error = refused(incidents.get_resource_policies, resourceArn=response_plan, nextToken=forged)
@@ -229,7 +220,9 @@ def test_a_forged_policies_next_token_is_refused(incidents, response_plan):
 
 
 def test_a_deleted_policy_is_gone_and_deleting_it_again_is_not_found(incidents, response_plan):
-    policy_id = incidents.put_resource_policy(resourceArn=response_plan, policy=POLICY)["policyId"]
+    policy_id = incidents.put_resource_policy(resourceArn=response_plan, policy=sharing_policy(response_plan))[
+        "policyId"
+    ]
 
     response = incidents.delete_resource_policy(resourceArn=response_plan, policyId=policy_id)
 
@@ -265,7 +258,7 @@ def test_policies_of_an_unknown_plan_are_not_found(incidents, account, replicati
 
 
 def test_deleting_a_plan_deletes_its_policies(incidents, response_plan):
-    incidents.put_resource_policy(resourceArn=response_plan, policy=POLICY)
+    incidents.put_resource_policy(resourceArn=response_plan, policy=sharing_policy(response_plan))
     incidents.delete_response_plan(arn=response_plan)
 
     recreated = incidents.create_response_plan(name="test-plan", incidentTemplate={"title": "Again", "impact": 3})[

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from support import Server, wait_until
+from support import Server, sharing_policy, wait_until
 
-POLICY = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*"}]}'
 NOW = datetime.datetime.now(datetime.UTC)
 
 
@@ -38,7 +37,9 @@ def a(incidents, response_plan, replication_set) -> Resources:  # type: ignore[n
         incidentRecordArn=incident,
         relatedItemsUpdate={"itemToAdd": {"identifier": {"type": "OTHER", "value": {"url": "https://a.example/doc"}}}},
     )
-    policy_id = incidents.put_resource_policy(resourceArn=response_plan, policy=POLICY)["policyId"]
+    policy_id = incidents.put_resource_policy(resourceArn=response_plan, policy=sharing_policy(response_plan))[
+        "policyId"
+    ]
     for arn in (replication_set, response_plan, incident):
         incidents.tag_resource(resourceArn=arn, tags={"owner": "a"})
     return Resources(replication_set, response_plan, incident, event_id, policy_id)
@@ -114,7 +115,7 @@ NOT_FOUND_FOR_B: dict[str, Callable[[Any, Resources], Any]] = {
     "ListTagsForResource(plan)": lambda b, a: b.list_tags_for_resource(resourceArn=a.plan),
     "ListTagsForResource(incident)": lambda b, a: b.list_tags_for_resource(resourceArn=a.incident),
     "ListTagsForResource(replication set)": lambda b, a: b.list_tags_for_resource(resourceArn=a.replication_set),
-    "PutResourcePolicy": lambda b, a: b.put_resource_policy(resourceArn=a.plan, policy=POLICY),
+    "PutResourcePolicy": lambda b, a: b.put_resource_policy(resourceArn=a.plan, policy=sharing_policy(a.plan)),
     "GetResourcePolicies": lambda b, a: b.get_resource_policies(resourceArn=a.plan),
     "DeleteResourcePolicy": lambda b, a: b.delete_resource_policy(resourceArn=a.plan, policyId=a.policy_id),
     "GetReplicationSet": lambda b, a: b.get_replication_set(arn=a.replication_set),

@@ -1,9 +1,10 @@
 """The one road every action takes: an API request, an alert, a runbook step.
 
 `Invoker.invoke` takes an operation, its input and the principal; it validates the input against the model,
-runs the handler in a unit of work with onboarding checks and idempotent replay, and returns the output or
-raises the modelled error. The HTTP dispatcher takes the same road in its two halves, `check` on the event
-loop and `execute` on whichever thread holds the transaction, so that a bad request never waits for one.
+authorizes it for the principal (api/authorize.py), runs the handler in a unit of work with onboarding checks
+and idempotent replay, and returns the output or raises the modelled error. The HTTP dispatcher takes the same
+road in its two halves, `check` on the event loop and `execute` on whichever thread holds the transaction, so
+that a bad request never waits for one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from incidentd.api import registry
+from incidentd.api.authorize import authorize
 from incidentd.api.context import CallContext
 from incidentd.auth.principals import Principal
 from incidentd.clock import Clock
@@ -53,6 +55,7 @@ class Invoker:
         self.clock = clock
         self.settings = settings
         self.operations = registry.load_all()
+        self.secure_transport = settings.access.secure_transport
 
     def invoke(
         self,
@@ -116,7 +119,11 @@ class Invoker:
         # Whatever the handler logs carries the request id, on whichever thread it runs.
         token = REQUEST_ID.set(call.request_id)
         try:
-            return _handle(call.operation, call.op_model, ctx, call.params)
+            operation = call.operation
+            ctx.account_id = authorize(
+                ctx, principal, operation.service, operation.name, call.params, call.region, self.secure_transport
+            )
+            return _handle(operation, call.op_model, ctx, call.params)
         except IntegrityError:
             # Two calls raced to create the same thing; the loser hears what a sequential one would.
             raise conflict(call.operation.service) from None

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from incidentd.config.values import ConfigError, tables
+from incidentd.config.values import ConfigError, strings, tables
 from incidentd.protocol.sigv4 import Credential
 
 # With no credentials configured, a server on a loopback address accepts this key pair (the same
@@ -13,29 +14,49 @@ from incidentd.protocol.sigv4 import Credential
 DEV_CREDENTIAL = Credential("test", "test", "000000000000")
 
 
-def parse_credentials(text: str) -> list[Credential]:
-    """`KEY:SECRET:ACCOUNT` entries separated by commas."""
+@dataclass(frozen=True)
+class Keys:
+    """The configured keys: each key's account, the IAM user it signs as, and the policies it names."""
+
+    credentials: dict[str, Credential] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=dict)  # access key id -> IAM user name, where one is given
+    # access key id -> (where the entry is, its policy references), for keys that name policies
+    policies: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+
+
+def parse_credentials(text: str) -> list[tuple[Credential, str | None]]:
+    """`KEY:SECRET:ACCOUNT` entries separated by commas, each optionally followed by `:POLICY` (a built-in's name)."""
     found = []
     for entry in filter(None, (part.strip() for part in text.split(","))):
         parts = entry.split(":")
-        if len(parts) != 3 or not all(parts) or not (parts[2].isdigit() and len(parts[2]) == 12):
-            raise ConfigError(f"INCIDENTD_CREDENTIALS entry '{parts[0]}:…' must be KEY:SECRET:ACCOUNT_ID (12 digits)")
-        found.append(Credential(*parts))
+        if len(parts) not in (3, 4) or not all(parts) or not (parts[2].isdigit() and len(parts[2]) == 12):
+            raise ConfigError(
+                f"INCIDENTD_CREDENTIALS entry '{parts[0]}:…' must be KEY:SECRET:ACCOUNT_ID (12 digits), "
+                "optionally followed by :POLICY"
+            )
+        found.append((Credential(*parts[:3]), parts[3] if len(parts) == 4 else None))
     return found
 
 
-def read_credentials(raw: Mapping[str, Any], env: Mapping[str, str]) -> tuple[dict[str, Credential], dict[str, str]]:
-    """The keys by access key id (the environment's over the file's), and the IAM user name of those that have one."""
-    credentials: dict[str, Credential] = {}
-    users: dict[str, str] = {}
-    for entry in tables(raw, "credentials"):
+def read_credentials(raw: Mapping[str, Any], env: Mapping[str, str]) -> Keys:
+    """The keys by access key id, the environment's over the file's."""
+    keys = Keys()
+    for number, entry in enumerate(tables(raw, "credentials"), 1):
         try:
             credential = Credential(entry["access_key_id"], entry["secret_access_key"], str(entry["account_id"]))
         except KeyError as exc:
             raise ConfigError(f"a [[credentials]] entry lacks {exc}") from None
-        credentials[credential.access_key_id] = credential
+        key = credential.access_key_id
+        keys.credentials[key] = credential
         if "user" in entry:
-            users[credential.access_key_id] = str(entry["user"])
-    for credential in parse_credentials(env.get("INCIDENTD_CREDENTIALS", "")):
-        credentials[credential.access_key_id] = credential
-    return credentials, users
+            keys.users[key] = str(entry["user"])
+        if "policies" in entry:
+            where = f"[[credentials]] entry {number} ({key})"
+            keys.policies[key] = (where, strings(entry["policies"], f"{where} policies"))
+    for credential, policy in parse_credentials(env.get("INCIDENTD_CREDENTIALS", "")):
+        key = credential.access_key_id
+        keys.credentials[key] = credential
+        keys.policies.pop(key, None)
+        if policy is not None:
+            keys.policies[key] = (f"INCIDENTD_CREDENTIALS entry {key}", (policy,))
+    return keys

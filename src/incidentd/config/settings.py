@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from incidentd.auth.principals import Principal
+from incidentd.config.access import AccessSettings
 from incidentd.config.credentials import read_credentials
 from incidentd.config.delivery import DeliverySettings
 from incidentd.config.logs import LogSettings
@@ -22,6 +24,7 @@ from incidentd.config.sections import (
     WorkerSettings,
 )
 from incidentd.config.values import DEFAULT_REGION, ConfigError, text
+from incidentd.domain import arns
 from incidentd.protocol.sigv4 import Credential
 
 DEFAULT_DATABASE_URL = "sqlite:///data/incidentd.db"  # a data folder under the working directory
@@ -35,6 +38,7 @@ class Settings:
     region: str = DEFAULT_REGION
     credentials: Mapping[str, Credential] = field(default_factory=dict, repr=False)
     users: Mapping[str, str] = field(default_factory=dict)  # access key id -> IAM user name in caller ARNs
+    access: AccessSettings = AccessSettings()
     replication: ReplicationSettings = ReplicationSettings()
     worker: WorkerSettings = WorkerSettings()
     server: ServerSettings = ServerSettings()
@@ -49,6 +53,11 @@ class Settings:
         """The user name that createdBy/lastModifiedBy ARNs show for a key."""
         return self.users.get(access_key_id, access_key_id)
 
+    def principal(self, access_key_id: str, account_id: str) -> Principal:
+        """Who a key signs as: its account's IAM user, with that user's policies."""
+        arn = arns.caller(account_id, self.caller_name(access_key_id))
+        return Principal(account_id, arn, self.access.for_user(arn))
+
 
 def load(config_path: str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Read the config file (--config, else INCIDENTD_CONFIG, if any), then apply the environment over it."""
@@ -60,22 +69,27 @@ def load(config_path: str | None = None, environ: Mapping[str, str] | None = Non
             raw = tomllib.loads(Path(path).read_text())
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"can't read config file {path}: {exc}") from None
-    return from_toml(raw, env)
+    return from_toml(raw, env, Path(path).parent if path else None)
 
 
-def from_toml(raw: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
-    """The settings a parsed config file describes, with the environment (none by default) over it."""
+def from_toml(raw: Mapping[str, Any], environ: Mapping[str, str] | None = None, base: Path | None = None) -> Settings:
+    """The settings a parsed config file describes, with the environment (none by default) over it.
+
+    base is the config file's folder, against which relative `file:` policy paths are read.
+    """
     env: Mapping[str, str] = {} if environ is None else environ
     database_url = env.get("INCIDENTD_DATABASE_URL") or text(
         raw.get("database_url", DEFAULT_DATABASE_URL), "database_url"
     )
     region = env.get("INCIDENTD_REGION") or text(raw.get("region", DEFAULT_REGION), "region")
-    credentials, users = read_credentials(raw, env)
+    keys = read_credentials(raw, env)
+    credentials = keys.credentials
     return Settings(
         database_url=database_url,
         region=region,
         credentials=credentials,
-        users=users,
+        users=keys.users,
+        access=AccessSettings.read(raw, keys, base),
         replication=ReplicationSettings.read(raw),
         worker=WorkerSettings.read(raw),
         server=ServerSettings.read(raw, env),

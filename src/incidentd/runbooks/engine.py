@@ -55,8 +55,10 @@ def start(
     executed_by: str,
     caller: str,
     tags: list[dict[str, str]] | None = None,
+    role_arn: str | None = None,
 ) -> str:
-    """Record a new execution and schedule its first step; its id."""
+    """Record a new execution and schedule its first step; its id. caller is the ARN steps act as, role_arn the
+    IAM role behind it (None when steps act as the starter)."""
     execution_id = str(uuid.uuid4())
     now = env.now_ms / 1000
     execution: dict[str, Any] = {
@@ -76,6 +78,7 @@ def start(
         "_outputs": {},
         "_region": region,
         "_caller": caller,
+        "_role": role_arn,
         "_token": 0,
         "_seq": 0,
         "_failedCritical": False,

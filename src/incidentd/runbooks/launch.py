@@ -52,8 +52,11 @@ def start(
         role = interpolate.resolve(role, values) if role else None
     except interpolate.Unresolved as error:
         raise ServiceError("InvalidAutomationExecutionParametersException", str(error)) from None
-    caller = assumed_role(str(role)) if role else assumed_role(identity)
-    return engine.start(env, region, found.name, str(found.number), doc, values, identity, caller, tags)
+    acting_as = str(role) if role else identity
+    # Steps act as the role (its policies decide what aws:executeAwsApi may do), else as the starter.
+    role_arn = acting_as if _ROLE_ARN.match(acting_as) else None
+    caller = assumed_role(acting_as)
+    return engine.start(env, region, found.name, str(found.number), doc, values, identity, caller, tags, role_arn)
 
 
 def parameter_types(env: engine.Env, region: str, document_name: str, version: str | None) -> dict[str, str] | None:

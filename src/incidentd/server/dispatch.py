@@ -213,9 +213,10 @@ class Dispatcher:
         cache_key: read_cache.Key | None = None
         cache_version = None
         if self.read_cache is not None and self._may_be_cached(request):
-            # Checked only after the signature: a kept answer goes to the account that asked for it and no other.
+            # Checked only after the signature: a kept answer goes to the key that asked for it and no other (two
+            # keys of one account may hold different policies, and a key's decisions change only with the data).
             cache_key = (
-                signer.account_id,
+                signer.access_key_id,
                 signer.region,
                 request.method,
                 request.raw_path,
@@ -229,7 +230,7 @@ class Dispatcher:
         op_model, params = self._parse(protocol, request, routed)
         principal = self._principals.get(signer.access_key_id)
         if principal is None:
-            principal = Principal.user(signer.account_id, self.invoker.settings.caller_name(signer.access_key_id))
+            principal = self.invoker.settings.principal(signer.access_key_id, signer.account_id)
             self._principals[signer.access_key_id] = principal
         call = self.invoker.check(
             service, op_model, params, principal, signer.region, now_ms=now_ms, request_id=request_id

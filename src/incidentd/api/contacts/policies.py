@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from incidentd.api.contacts.common import SERVICE, invalid, load_contact
 from incidentd.api.context import CallContext
 from incidentd.api.registry import handles
+from incidentd.services import sharing
 from incidentd.store import contact_policies
 
 
@@ -16,11 +16,9 @@ def put_contact_policy(ctx: CallContext, params: dict[str, Any]) -> None:
     """Attach a policy document to a contact, replacing the one it had."""
     arn = load_contact(ctx, params["ContactArn"])["ContactArn"]
     try:
-        document = json.loads(params["Policy"])
-    except ValueError:
-        document = None
-    if not isinstance(document, dict):
-        raise invalid("the policy must be a JSON object")
+        sharing.contact_grants(params["Policy"], arn)
+    except sharing.ShareError as error:
+        raise invalid(str(error)) from None
     # Stored as sent: GetContactPolicy hands back the caller's own text (model example).
     contact_policies.put(ctx.conn, ctx.account_id, arn, params["Policy"])
     return None

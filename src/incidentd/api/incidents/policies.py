@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 
@@ -10,16 +9,16 @@ from incidentd.api.context import CallContext
 from incidentd.api.incidents.common import PAGES, SERVICE, load_plan, not_found
 from incidentd.api.registry import handles
 from incidentd.protocol.errors import validation_error
+from incidentd.services import sharing
 from incidentd.store import policies
 
 
-def _check_document(text: str) -> None:
+def _check_document(text: str, plan_arn: str) -> None:
+    """A policy must read as a sharing of this plan that incidentd can honour (services/sharing.py)."""
     try:
-        document = json.loads(text)
-    except ValueError:
-        raise validation_error("The policy is not a valid JSON document.") from None
-    if not isinstance(document, dict) or not isinstance(document.get("Statement"), (list, dict)):
-        raise validation_error("The policy must be a JSON object with a Statement.")
+        sharing.plan_grants(text, plan_arn)
+    except sharing.ShareError as error:
+        raise validation_error(str(error)) from None
 
 
 def _position(doc: dict[str, Any]) -> list[Any]:
@@ -31,7 +30,7 @@ def _position(doc: dict[str, Any]) -> list[Any]:
 def put_resource_policy(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Attach a policy to a response plan; its id is 32 lower-case hex characters like AWS's."""
     plan = load_plan(ctx, params["resourceArn"])
-    _check_document(params["policy"])
+    _check_document(params["policy"], plan["arn"])
     policy_id = secrets.token_hex(16)
     # _putMs is internal (the output shape drops it): pages are keyed by (time, id) like every other list.
     doc = {

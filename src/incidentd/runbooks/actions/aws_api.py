@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import Any
 
 from botocore import xform_name
 
 from incidentd.auth.principals import Principal
+from incidentd.config.access import AccessSettings
 from incidentd.protocol import model
 from incidentd.protocol.errors import ServiceError
 from incidentd.protocol.serialize import to_wire
@@ -26,6 +28,14 @@ def _operations(service: str) -> dict[str, str]:
     """Operation names by themselves and by their boto3 snake_case spelling."""
     names = model.service_model(service).operation_names
     return {**{xform_name(name): name for name in names}, **{name: name for name in names}}
+
+
+def acting_principal(account_id: str, access: AccessSettings, execution: dict[str, Any]) -> Principal:
+    """Who the steps act as: the execution's role with its policies, else the starter with theirs."""
+    caller = str(execution["_caller"])
+    role = execution.get("_role")
+    policies = access.for_role(role) if role else access.for_identity(caller)
+    return Principal(account_id, caller, policies)
 
 
 def run(call: StepCall) -> Outcome:
@@ -47,7 +57,7 @@ def run(call: StepCall) -> Outcome:
     # A runbook writes times as text ({{ global:DATE_TIME }}, ISO 8601), as boto3 accepts them; the model's
     # checks take them as they come off the wire.
     params = timestamps.to_wire(op_model.input_shape, params)
-    principal = Principal(env.account_id, str(call.execution["_caller"]))
+    principal = acting_principal(env.account_id, env.settings.access, call.execution)
     try:
         # A failed call leaves no half-done writes behind (a savepoint), as a failed request leaves none.
         result = env.invoke(
