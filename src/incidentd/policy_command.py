@@ -17,6 +17,8 @@ def add_arguments(sub: argparse.ArgumentParser) -> None:
     show.add_argument("name", choices=builtin.names(), metavar="NAME", help=", ".join(builtin.names()))
     simulate = actions.add_parser("simulate", help="whether a key may take an action on a resource, and why")
     simulate.add_argument("--key", required=True, help="an access key id of the config")
+    # Also accepted after `simulate`; SUPPRESS keeps a --config given before it (argparse would reset it).
+    simulate.add_argument("--config", default=argparse.SUPPRESS, help="TOML config file (or INCIDENTD_CONFIG)")
     simulate.add_argument("action", help="e.g. ssm-incidents:StartIncident")
     simulate.add_argument("resource", help="an ARN, or * for listings")
     simulate.add_argument(
