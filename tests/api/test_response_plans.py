@@ -212,7 +212,7 @@ def test_a_deleted_plan_leaves_the_list(incidents, seven_plans, account):
     "token",
     [
         "garbage",
-        base64.urlsafe_b64encode(b'["a","b"]').decode(),  # a position of the wrong shape
+        base64.urlsafe_b64encode(b'["a"]').decode(),  # a position of the wrong shape (a name without its ARN)
         base64.urlsafe_b64encode(b"[5]").decode(),  # a position that is not a plan name
     ],
     ids=["not-a-token", "wrong-shape", "not-a-name"],

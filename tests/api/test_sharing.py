@@ -246,3 +246,70 @@ def test_a_contact_policy_that_is_not_a_sharing_is_refused(
     assert code(error) == "ValidationException"
     assert "can't be shared" in error["Error"]["Message"]
     assert "Policy" not in owner.get_contact_policy(ContactArn=contact)
+
+
+def test_the_consumers_listings_hold_what_is_shared_with_it_beside_its_own(
+    server: Server, incidents: Any, response_plan: str, account: Account, other_account: Account, third_account: Account
+) -> None:
+    consumer, stranger = server.client(other_account), server.client(third_account)
+    onboard(consumer)
+    onboard(stranger)
+    own_plan = consumer.create_response_plan(name="test-plan", incidentTemplate={"title": "B's own", "impact": 4})[
+        "arn"
+    ]
+    own_incident = consumer.start_incident(responsePlanArn=own_plan)["incidentRecordArn"]
+    incidents.put_resource_policy(
+        resourceArn=response_plan, policy=sharing_policy(response_plan, other_account.account_id, PLAN_ACTIONS)
+    )
+    shared_incident = incidents.start_incident(responsePlanArn=response_plan)["incidentRecordArn"]
+
+    # Two plans of one name, the owner's and B's own, one page each: ARN order breaks the tie.
+    first = consumer.list_response_plans(maxResults=1)
+    second = consumer.list_response_plans(maxResults=1, nextToken=first["nextToken"])
+    listed = [p["arn"] for p in first["responsePlanSummaries"] + second["responsePlanSummaries"]]
+    assert listed == sorted([own_plan, response_plan]) and "nextToken" not in second
+    incidents_listed = [s["arn"] for s in consumer.list_incident_records()["incidentRecordSummaries"]]
+    assert incidents_listed == [shared_incident, own_incident]  # newest first, across both accounts
+    assert [s["arn"] for s in stranger.list_response_plans()["responsePlanSummaries"]] == []
+    assert stranger.list_incident_records()["incidentRecordSummaries"] == []
+    # The owner's listings stay its own.
+    assert [p["arn"] for p in incidents.list_response_plans()["responsePlanSummaries"]] == [response_plan]
+
+    policy_id = incidents.get_resource_policies(resourceArn=response_plan)["resourcePolicies"][0]["policyId"]
+    incidents.delete_resource_policy(resourceArn=response_plan, policyId=policy_id)
+
+    assert [p["arn"] for p in consumer.list_response_plans()["responsePlanSummaries"]] == [own_plan]
+    assert [s["arn"] for s in consumer.list_incident_records()["incidentRecordSummaries"]] == [own_incident]
+
+
+def test_a_shared_contact_is_listed_for_the_consumer(
+    server: Server, account: Account, other_account: Account, replication_set: str
+) -> None:
+    owner = server.client(account, "ssm-contacts")
+    onboard(server.client(other_account))
+    consumer = server.client(other_account, "ssm-contacts")
+    contact = owner.create_contact(Alias="db-oncall", Type="PERSONAL", Plan={"Stages": []})["ContactArn"]
+    mine = consumer.create_contact(Alias="db-oncall", Type="PERSONAL", Plan={"Stages": []})["ContactArn"]
+    owner.put_contact_policy(
+        ContactArn=contact,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{other_account.account_id}:root"},
+                        "Action": "ssm-contacts:GetContact",
+                        "Resource": contact,
+                    }
+                ],
+            }
+        ),
+    )
+
+    first = consumer.list_contacts(MaxResults=1)
+    second = consumer.list_contacts(MaxResults=1, NextToken=first["NextToken"])
+
+    assert [c["ContactArn"] for c in first["Contacts"] + second["Contacts"]] == sorted([contact, mine])
+    assert [c["ContactArn"] for c in consumer.list_contacts(AliasPrefix="zz")["Contacts"]] == []
+    assert [c["ContactArn"] for c in owner.list_contacts()["Contacts"]] == [contact]

@@ -2,27 +2,32 @@
 
 A policy may only grant what AWS RAM grants when it shares a plan or a contact: an Allow of the documented
 actions, to accounts or IAM principals, on that plan and its incidents, or that contact and its engagements.
-Anything else is refused when it is put; a stored policy that no longer reads as one shares nothing.
+Anything else is refused when it is put. What a policy shares is recorded per consumer (store/shares.py) when it
+is put, and read from there when a call or a listing needs it.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.engine import Connection
 
 from incidentd.auth.actions import SHARABLE_CONTACT_ACTIONS, SHARABLE_PLAN_ACTIONS
 from incidentd.auth.policy import matches
 from incidentd.auth.principals import Principal
 from incidentd.domain import arns
-from incidentd.store import contact_policies, policies
+from incidentd.store import shares
 from incidentd.store.unit import Unit
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _PRINCIPAL_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::(\d{12}):(?:root|user/.+|role/.+)$")
 _REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
+_ROOT = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::(\d{12}):root$")
+_CONTACT_SOURCE = "contact"  # a contact has one policy; a plan's policies are told apart by their ids
+MAX_SHARED = 100  # plans or contacts of other accounts a listing takes in, at most
 _STATEMENT_KEYS = {"Sid", "Effect", "Principal", "Action", "Resource"}
 
 
@@ -37,14 +42,6 @@ class Grant:
     principals: tuple[str, ...]
     actions: frozenset[str]
     resources: tuple[str, ...]
-
-    def allows(self, principal: Principal, action: str, resource: str) -> bool:
-        """Whether this statement lets the principal take the action on the resource."""
-        return (
-            _names(principal, self.principals)
-            and action.lower() in self.actions
-            and any(matches(pattern, resource, case_sensitive=True) for pattern in self.resources)
-        )
 
 
 def plan_grants(text: str, plan_arn: str) -> list[Grant]:
@@ -65,11 +62,34 @@ def contact_grants(text: str, contact_arn: str) -> list[Grant]:
     return _grants(text, SHARABLE_CONTACT_ACTIONS, contact.account, "ssm-contacts", own, f"engagement/{alias}/")
 
 
+def share_plan(unit: Unit, plan_arn: str, policy_id: str, text: str) -> None:
+    """Record whom a response plan's new policy shares it with; ShareError if it is not a sharing."""
+    shares.put(
+        unit.conn, unit.account_id, plan_arn, policy_id, _rows(unit.account_id, plan_arn, plan_grants(text, plan_arn))
+    )
+
+
+def unshare_plan(unit: Unit, plan_arn: str, policy_id: str | None = None) -> None:
+    """Forget what one of a plan's policies shared, or all of them."""
+    shares.delete(unit.conn, unit.account_id, plan_arn, policy_id)
+
+
+def share_contact(unit: Unit, contact_arn: str, text: str) -> None:
+    """Record whom a contact's policy shares it with, replacing its earlier one; ShareError if not a sharing."""
+    granted = _rows(unit.account_id, contact_arn, contact_grants(text, contact_arn))
+    shares.put(unit.conn, unit.account_id, contact_arn, _CONTACT_SOURCE, granted)
+
+
+def unshare_contact(unit: Unit, contact_arn: str) -> None:
+    """Forget what a contact's policy shared."""
+    shares.delete(unit.conn, unit.account_id, contact_arn, _CONTACT_SOURCE)
+
+
 def shared_with(unit: Unit, principal: Principal, action: str, resource: str) -> bool:
     """Whether the owner of resource (unit's account) shares it with the principal for the action.
 
     Response plans share themselves and the incidents started from them; contacts themselves and their
-    engagements. A policy stored before incidentd checked them, that does not read as a sharing, grants nothing.
+    engagements.
     """
     parsed = arns.parse(resource)
     if parsed is None or parsed.account != unit.account_id:
@@ -77,25 +97,41 @@ def shared_with(unit: Unit, principal: Principal, action: str, resource: str) ->
     kind, _, rest = parsed.resource.partition("/")
     name = rest.split("/", 1)[0]
     if parsed.service == "ssm-incidents" and kind in ("response-plan", "incident-record"):
-        plan_arn = arns.response_plan(unit.account_id, name)
-        documents = [doc["policyDocument"] for doc in policies.for_resource(unit.conn, unit.account_id, plan_arn)]
-        read: Callable[[str, str], list[Grant]] = plan_grants
-        owner_arn = plan_arn
+        owner_arn = arns.response_plan(unit.account_id, name)
     elif parsed.service == "ssm-contacts" and kind in ("contact", "engagement"):
         owner_arn = arns.contact(parsed.region, unit.account_id, name)
-        text = contact_policies.get(unit.conn, unit.account_id, owner_arn)
-        documents = [text] if text else []
-        read = contact_grants
     else:
         return False
-    for document in documents:
-        try:
-            grants = read(document, owner_arn)
-        except ShareError:
-            continue
-        if any(grant.allows(principal, action, resource) for grant in grants):
+    lowered = action.lower()
+    for share in shares.of_resource(unit.conn, unit.account_id, owner_arn, _consumers(principal)):
+        if lowered in share.actions and any(matches(p, resource, case_sensitive=True) for p in share.resources):
             return True
     return False
+
+
+def shared_resources(conn: Connection, principal: Principal, kind: str, action: str) -> list[tuple[str, str]]:
+    """(owner, ARN) of the plans ("response-plan") or contacts ("contact") other accounts share with the principal
+    for the action, at most MAX_SHARED of them, so that no account can make another's listings slow."""
+    found = shares.with_consumers(conn, _consumers(principal), f":{kind}/", MAX_SHARED)
+    lowered = action.lower()
+    return sorted({(share.owner, share.resource_arn) for share in found if lowered in share.actions})
+
+
+def _consumers(principal: Principal) -> tuple[str, ...]:
+    """What a share may name to reach the principal: its account, or its own ARN."""
+    return (principal.account_id, principal.arn)
+
+
+def _rows(owner: str, resource_arn: str, grants: list[Grant]) -> list[shares.Share]:
+    """One row per statement and consumer, an account's root ARN recorded as the account."""
+    rows: list[shares.Share] = []
+    for index, grant in enumerate(grants):
+        consumers = {_ROOT.sub(r"\1", principal) for principal in grant.principals}
+        rows.extend(
+            shares.Share(owner, resource_arn, index, consumer, grant.actions, grant.resources)
+            for consumer in sorted(consumers)
+        )
+    return rows
 
 
 def _grants(
@@ -173,14 +209,3 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
         return tuple(value)
     raise ShareError(f"{where} must be a string or a list of strings.")
-
-
-def _names(principal: Principal, named: tuple[str, ...]) -> bool:
-    """Whether a statement's principals include this principal: its account, the account's root, or its ARN."""
-    account = principal.account_id
-    for entry in named:
-        if entry == account or entry == principal.arn:
-            return True
-        if entry.endswith(f"::{account}:root") and entry.startswith("arn:"):
-            return True
-    return False

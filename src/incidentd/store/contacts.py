@@ -75,8 +75,9 @@ def page(
     contact_type: str | None,
     after: str | None,
     limit: int,
+    inclusive: bool = False,
 ) -> list[dict[str, Any]]:
-    """Contacts of a region in alias order, starting after an alias."""
+    """Contacts of a region in alias order, starting after an alias (or at it, if inclusive)."""
     alias = by_bytes(conn, t.c.alias)
     query = sa.select(t.c.doc).where(t.c.account_id == account_id, t.c.region == region)
     if prefix:
@@ -84,5 +85,5 @@ def page(
     if contact_type:
         query = query.where(t.c.type == contact_type)
     if after is not None:
-        query = query.where(alias > after)
+        query = query.where(alias >= after if inclusive else alias > after)
     return list(conn.execute(query.order_by(alias).limit(limit)).scalars())

@@ -87,6 +87,7 @@ class IncidentQuery:
     statuses: list[str] = field(default_factory=list)
     impacts: list[int] = field(default_factory=list)
     created_by: list[str] = field(default_factory=list)
+    arn_prefix: str | None = None  # only incidents whose ARN starts so (those of one plan of another account)
 
 
 def page(
@@ -107,7 +108,7 @@ def page_sql(
 
 
 # One Prepared statement per combination of filters (and of list lengths), each compiled once per dialect.
-_PAGES: dict[tuple[bool, bool, int, int, int, bool], Prepared] = {}
+_PAGES: dict[tuple[bool, bool, int, int, int, bool, bool], Prepared] = {}
 _MAX_PAGES = 512  # a bound on the cache; beyond it, rare combinations are compiled per request
 
 
@@ -123,6 +124,9 @@ def _page(
         params.update((f"{prefix}_{i}", value) for i, value in enumerate(values))
     if after is not None:
         params["k_pos_ms"], params["k_pos_arn"] = after
+    if query.arn_prefix is not None:
+        escaped = query.arn_prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+        params["k_prefix"] = f"{escaped}%"
     key = (
         query.created_after_ms is not None,
         query.created_before_ms is not None,
@@ -130,6 +134,7 @@ def _page(
         len(query.impacts),
         len(query.created_by),
         after is not None,
+        query.arn_prefix is not None,
     )
     statement = _PAGES.get(key)
     if statement is None:
@@ -140,7 +145,13 @@ def _page(
 
 
 def _page_statement(
-    has_after: bool, has_before: bool, statuses: int, impacts: int, created_by: int, has_position: bool
+    has_after: bool,
+    has_before: bool,
+    statuses: int,
+    impacts: int,
+    created_by: int,
+    has_position: bool,
+    has_prefix: bool = False,
 ) -> sa.Select[Any]:
     def binds(prefix: str, count: int, type_: Any) -> list[Any]:
         return [sa.bindparam(f"{prefix}_{i}", type_=type_) for i in range(count)]
@@ -158,6 +169,8 @@ def _page_statement(
         statement = statement.where(t.c.impact.in_(binds("k_impact", impacts, sa.Integer)))
     if created_by:
         statement = statement.where(t.c.created_by.in_(binds("k_by", created_by, sa.String)))
+    if has_prefix:
+        statement = statement.where(t.c.arn.like(sa.bindparam("k_prefix", type_=sa.String), escape="!"))
     if has_position:
         position = sa.tuple_(sa.bindparam("k_pos_ms", type_=sa.BigInteger), sa.bindparam("k_pos_arn", type_=sa.String))
         statement = statement.where(sa.tuple_(t.c.creation_ms, t.c.arn) < position)

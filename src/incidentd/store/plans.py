@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from incidentd.store.contacts import by_bytes
 from incidentd.store.prepared import Prepared
 from incidentd.store.tables import response_plans as t
 
@@ -41,9 +42,12 @@ def delete(conn: Connection, account_id: str, name: str) -> None:
     conn.execute(sa.delete(t).where(t.c.account_id == account_id, t.c.name == name))
 
 
-def page(conn: Connection, account_id: str, after: str | None, limit: int) -> list[dict[str, Any]]:
-    """Plans in name order, starting after a name."""
+def page(
+    conn: Connection, account_id: str, after: str | None, limit: int, *, inclusive: bool = False
+) -> list[dict[str, Any]]:
+    """Plans in name order (byte order, as Python compares names), starting after a name, or at it if inclusive."""
+    name = by_bytes(conn, t.c.name)
     query = sa.select(t.c.doc).where(t.c.account_id == account_id)
     if after is not None:
-        query = query.where(t.c.name > after)
-    return list(conn.execute(query.order_by(t.c.name).limit(limit)).scalars())
+        query = query.where(name >= after if inclusive else name > after)
+    return list(conn.execute(query.order_by(name).limit(limit)).scalars())

@@ -129,6 +129,22 @@ resource_policies = sa.Table(
     sa.Index("ix_resource_policies_arn", "account_id", "resource_arn"),
 )
 
+# Who each resource policy shares a plan or contact with, one row per named account or principal: the consumer's
+# listings find what is shared with it by this index, without reading every account's policies.
+shares = sa.Table(
+    "shares",
+    metadata,
+    _account(),  # the owner's
+    sa.Column("resource_arn", sa.String(2048), nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),  # the plan policy's id, or "contact" for a contact's policy
+    sa.Column("statement", sa.Integer, nullable=False),  # the statement's place in the policy
+    sa.Column("consumer", sa.String(2048), nullable=False),  # an account id or an IAM principal ARN
+    sa.Column("actions", JsonText, nullable=False),  # the actions granted, lower-cased
+    sa.Column("resources", JsonText, nullable=False),  # the resource patterns they are granted on
+    sa.PrimaryKeyConstraint("account_id", "resource_arn", "source", "statement", "consumer"),
+    sa.Index("ix_shares_consumer", "consumer", "account_id", "resource_arn"),
+)
+
 idempotency_tokens = sa.Table(
     "idempotency_tokens",
     metadata,

@@ -20,6 +20,7 @@ from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
 from incidentd.domain import arns
 from incidentd.protocol.errors import ServiceError
+from incidentd.services import sharing
 from incidentd.store import channels, contact_policies, contacts, rotations, tags
 
 # The user guide's "up to eight rotations" per on-call schedule (aws-behaviour §4.5); the model admits 25.
@@ -148,6 +149,7 @@ def delete_contact(ctx: CallContext, params: dict[str, Any]) -> None:
     # Escalation plans and response plans that name the contact keep the reference (model DeleteContact).
     channels.delete_of_contact(ctx.conn, ctx.account_id, arn)
     contact_policies.delete(ctx.conn, ctx.account_id, arn)
+    sharing.unshare_contact(ctx, arn)
     tags.remove(ctx.conn, ctx.account_id, arn)
     contacts.delete(ctx.conn, ctx.account_id, arn)
     return None
@@ -155,19 +157,39 @@ def delete_contact(ctx: CallContext, params: dict[str, Any]) -> None:
 
 @handles(SERVICE, "ListContacts")
 def list_contacts(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    """The region's contacts in alias order (the order AWS's example shows, aws-behaviour §1.7)."""
-    position = PAGES.position(params, str)
+    """The region's contacts in alias order (the order AWS's example shows, aws-behaviour §1.7), ARN order among
+    equal aliases: the account's own and those other accounts share with the caller (§4.4)."""
+    position = PAGES.position(params, str, str)
     limit = PAGES.size(params)
-    docs = contacts.page(
-        ctx.conn,
-        ctx.account_id,
-        ctx.region,
-        prefix=params.get("AliasPrefix"),
-        contact_type=params.get("Type"),
-        after=position[0] if position else None,
-        limit=limit + 1,
-    )
+    after = (position[0], position[1]) if position else None
+    prefix, contact_type = params.get("AliasPrefix"), params.get("Type")
+    # Own aliases are unique in a region, so at most one own contact shares the position's alias.
+    docs = [
+        doc
+        for doc in contacts.page(
+            ctx.conn,
+            ctx.account_id,
+            ctx.region,
+            prefix=prefix,
+            contact_type=contact_type,
+            after=after[0] if after else None,
+            limit=limit + 2,
+            inclusive=True,
+        )
+        if after is None or (doc["Alias"], doc["ContactArn"]) > after
+    ]
+    for owner, arn in sharing.shared_resources(ctx.conn, ctx.principal, "contact", "ssm-contacts:GetContact"):
+        doc = contacts.get(ctx.conn, owner, arn)
+        if (
+            doc is not None
+            and arn.split(":")[3] == ctx.region
+            and doc["Alias"].startswith(prefix or "")
+            and contact_type in (None, doc["Type"])
+            and (after is None or (doc["Alias"], doc["ContactArn"]) > after)
+        ):
+            docs.append(doc)
+    docs.sort(key=lambda doc: (doc["Alias"], doc["ContactArn"]))
     result: dict[str, Any] = {"Contacts": docs[:limit]}
     if len(docs) > limit:
-        result["NextToken"] = next_token([docs[limit - 1]["Alias"]])
+        result["NextToken"] = next_token([docs[limit - 1]["Alias"], docs[limit - 1]["ContactArn"]])
     return result

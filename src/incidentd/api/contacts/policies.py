@@ -16,7 +16,8 @@ def put_contact_policy(ctx: CallContext, params: dict[str, Any]) -> None:
     """Attach a policy document to a contact, replacing the one it had."""
     arn = load_contact(ctx, params["ContactArn"])["ContactArn"]
     try:
-        sharing.contact_grants(params["Policy"], arn)
+        # Only a sharing incidentd can honour is accepted, and whom it shares with is recorded (services/sharing.py).
+        sharing.share_contact(ctx, arn, params["Policy"])
     except sharing.ShareError as error:
         raise invalid(str(error)) from None
     # Stored as sent: GetContactPolicy hands back the caller's own text (model example).

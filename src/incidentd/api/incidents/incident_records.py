@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from incidentd.api.context import CallContext
@@ -11,6 +12,7 @@ from incidentd.api.registry import handles
 from incidentd.domain import arns, filters, ids, response
 from incidentd.protocol.errors import validation_error
 from incidentd.services import incidents as service
+from incidentd.services import sharing
 from incidentd.store import incidents, related, tags, timeline
 
 _FILTER_KEYS = {
@@ -99,7 +101,15 @@ def list_incident_records(ctx: CallContext, params: dict[str, Any]) -> dict[str,
     )
     position = PAGES.position(params, int, str)
     limit = PAGES.size(params)
-    rows = incidents.page(ctx.conn, ctx.account_id, query, tuple(position) if position else None, limit + 1)
+    after = (position[0], position[1]) if position else None
+    rows = incidents.page(ctx.conn, ctx.account_id, query, after, limit + 1)
+    # Incidents of plans other accounts share with the caller are listed too (aws-behaviour §3.10), merged in order.
+    shared = sharing.shared_resources(ctx.conn, ctx.principal, "response-plan", "ssm-incidents:GetIncidentRecord")
+    for owner, plan_arn in shared:
+        prefix = arns.incident_record(owner, plan_arn.rsplit("/", 1)[1], "")
+        rows += incidents.page(ctx.conn, owner, dataclasses.replace(query, arn_prefix=prefix), after, limit + 1)
+    if shared:
+        rows.sort(key=lambda row: (row[0], row[1]), reverse=True)
     result: dict[str, Any] = {
         "incidentRecordSummaries": [{k: doc.get(k) for k in _SUMMARY_MEMBERS} for _, _, doc in rows[:limit]]
     }

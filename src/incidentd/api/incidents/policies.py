@@ -13,14 +13,6 @@ from incidentd.services import sharing
 from incidentd.store import policies
 
 
-def _check_document(text: str, plan_arn: str) -> None:
-    """A policy must read as a sharing of this plan that incidentd can honour (services/sharing.py)."""
-    try:
-        sharing.plan_grants(text, plan_arn)
-    except sharing.ShareError as error:
-        raise validation_error(str(error)) from None
-
-
 def _position(doc: dict[str, Any]) -> list[Any]:
     """A policy's place in the list: oldest first."""
     return [doc.get("_putMs", 0), doc["policyId"]]
@@ -30,8 +22,12 @@ def _position(doc: dict[str, Any]) -> list[Any]:
 def put_resource_policy(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Attach a policy to a response plan; its id is 32 lower-case hex characters like AWS's."""
     plan = load_plan(ctx, params["resourceArn"])
-    _check_document(params["policy"], plan["arn"])
     policy_id = secrets.token_hex(16)
+    try:
+        # Only a sharing incidentd can honour is accepted, and whom it shares with is recorded (services/sharing.py).
+        sharing.share_plan(ctx, plan["arn"], policy_id, params["policy"])
+    except sharing.ShareError as error:
+        raise validation_error(str(error)) from None
     # _putMs is internal (the output shape drops it): pages are keyed by (time, id) like every other list.
     doc = {
         "policyId": policy_id,
@@ -58,4 +54,5 @@ def delete_resource_policy(ctx: CallContext, params: dict[str, Any]) -> dict[str
     plan = load_plan(ctx, params["resourceArn"])
     if not policies.delete(ctx.conn, ctx.account_id, plan["arn"], params["policyId"]):
         raise not_found("RESOURCE_POLICY", params["policyId"], "Resource policy")
+    sharing.unshare_plan(ctx, plan["arn"], params["policyId"])
     return {}

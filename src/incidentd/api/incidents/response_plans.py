@@ -12,6 +12,7 @@ from incidentd.api.registry import handles
 from incidentd.channels.pagerduty import SecretError, find_secret
 from incidentd.domain import arns
 from incidentd.protocol.errors import ServiceError, validation_error
+from incidentd.services import sharing
 from incidentd.store import plans, policies, tags
 
 _PLAN_MEMBERS = ("displayName", "incidentTemplate", "chatChannel", "engagements", "actions", "integrations")
@@ -53,17 +54,31 @@ def get_response_plan(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any
 
 @handles(SERVICE, "ListResponsePlans")
 def list_response_plans(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Plan summaries in name order."""
-    position = PAGES.position(params, str)
+    """Plan summaries in name order (ARN order among equal names): the account's own and those shared with the
+    caller (aws-behaviour §3.10)."""
+    position = PAGES.position(params, str, str)
     limit = PAGES.size(params)
-    docs = plans.page(ctx.conn, ctx.account_id, position[0] if position else None, limit + 1)
+    after = (position[0], position[1]) if position else None
+    # Own names are unique, so at most one own plan shares the position's name: limit + 2 rows are enough.
+    docs = [
+        doc
+        for doc in plans.page(ctx.conn, ctx.account_id, after[0] if after else None, limit + 2, inclusive=True)
+        if after is None or (doc["name"], doc["arn"]) > after
+    ]
+    for owner, arn in sharing.shared_resources(
+        ctx.conn, ctx.principal, "response-plan", "ssm-incidents:GetResponsePlan"
+    ):
+        doc = plans.get(ctx.conn, owner, arn.rsplit("/", 1)[1])
+        if doc is not None and (after is None or (doc["name"], doc["arn"]) > after):
+            docs.append(doc)
+    docs.sort(key=lambda doc: (doc["name"], doc["arn"]))
     result: dict[str, Any] = {
         "responsePlanSummaries": [
             {"arn": d["arn"], "name": d["name"], "displayName": d.get("displayName")} for d in docs[:limit]
         ]
     }
     if len(docs) > limit:
-        result["nextToken"] = next_token([docs[limit - 1]["name"]])
+        result["nextToken"] = next_token([docs[limit - 1]["name"], docs[limit - 1]["arn"]])
     return result
 
 
@@ -99,6 +114,7 @@ def delete_response_plan(ctx: CallContext, params: dict[str, Any]) -> None:
     plans.delete(ctx.conn, ctx.account_id, name)
     tags.remove(ctx.conn, ctx.account_id, arn)
     policies.delete(ctx.conn, ctx.account_id, arn)
+    sharing.unshare_plan(ctx, arn)
     return None
 
 
