@@ -313,3 +313,20 @@ def test_a_shared_contact_is_listed_for_the_consumer(
     assert [c["ContactArn"] for c in first["Contacts"] + second["Contacts"]] == sorted([contact, mine])
     assert [c["ContactArn"] for c in consumer.list_contacts(AliasPrefix="zz")["Contacts"]] == []
     assert [c["ContactArn"] for c in owner.list_contacts()["Contacts"]] == [contact]
+
+
+def test_a_client_token_belongs_to_the_account_that_sent_it(
+    server: Server, incidents: Any, response_plan: str, other_account: Account
+) -> None:
+    consumer = server.client(other_account)
+    incidents.put_resource_policy(
+        resourceArn=response_plan, policy=sharing_policy(response_plan, other_account.account_id, PLAN_ACTIONS)
+    )
+
+    owners = incidents.start_incident(responsePlanArn=response_plan, clientToken="same-token")["incidentRecordArn"]
+    consumers = consumer.start_incident(responsePlanArn=response_plan, clientToken="same-token")["incidentRecordArn"]
+
+    assert owners != consumers
+    assert consumer.start_incident(responsePlanArn=response_plan, clientToken="same-token")["incidentRecordArn"] == (
+        consumers
+    )

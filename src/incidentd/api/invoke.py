@@ -165,8 +165,11 @@ def _handle(
     if not token:
         return operation.handler(ctx, params) or {}
     request_hash = _hash({k: v for k, v in params.items() if k != token_name})
-    if not idempotency.claim(ctx.conn, ctx.account_id, operation.name, token, request_hash, ctx.now_ms):
-        earlier = idempotency.previous(ctx.conn, ctx.account_id, operation.name, token)
+    # Tokens belong to the caller's account, also when it acts on a plan another account shares with it: one
+    # account's token never replays another's answer.
+    caller = ctx.principal.account_id
+    if not idempotency.claim(ctx.conn, caller, operation.name, token, request_hash, ctx.now_ms):
+        earlier = idempotency.previous(ctx.conn, caller, operation.name, token)
         if earlier is not None and earlier[0] == request_hash:
             replayed: dict[str, Any] = earlier[1] or {}
             return replayed
@@ -180,7 +183,7 @@ def _handle(
             **members,
         )
     result = operation.handler(ctx, params) or {}
-    idempotency.remember(ctx.conn, ctx.account_id, operation.name, token, result)
+    idempotency.remember(ctx.conn, caller, operation.name, token, result)
     return result
 
 
