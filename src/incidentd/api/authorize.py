@@ -1,4 +1,4 @@
-"""Who may do what: every call is authorized, before its handler runs, as IAM would authorize it.
+"""Who may do what: every call is authorized, before its handler runs, as IAM would (aws-behaviour §1.10, §7.10).
 
 The call's action and resources come from AWS's Service Authorization Reference (auth/actions.py). A principal
 with identity policies must be allowed each resource by them (an explicit Deny wins, then an Allow, else an

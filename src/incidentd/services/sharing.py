@@ -1,4 +1,4 @@
-"""Sharing between accounts: the resource policies of response plans and contacts, checked when put and when used.
+"""Sharing between accounts (aws-behaviour §3.10, §4.4, §7.10): plan and contact policies, checked when put.
 
 A policy may only grant what AWS RAM grants when it shares a plan or a contact: an Allow of the documented
 actions, to accounts or IAM principals, on that plan and its incidents, or that contact and its engagements.
