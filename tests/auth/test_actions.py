@@ -428,3 +428,20 @@ def test_sharing_allows_the_response_actions_but_not_deletion_or_administration(
         "ssm-contacts:ListPagesByEngagement",
         "ssm-contacts:StopEngagement",
     }
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params", "expected"),
+    [
+        ("ssm-incidents", "GetResponsePlan", {"arn": "arn:aws:ssm-incidents::111122223333:response-plan/p"}, False),
+        ("ssm-incidents", "GetResponsePlan", {"arn": "arn:aws:ssm-incidents::444455556666:response-plan/p"}, True),
+        ("ssm-incidents", "ListIncidentRecords", {}, False),
+        ("ssm-contacts", "GetContact", {"ContactId": "arn:aws:ssm-contacts:us-east-1:444455556666:contact/a"}, True),
+        ("ssm", "GetDocument", {"Name": "runbook"}, False),
+    ],
+    ids=["own-plan", "other-accounts-plan", "listing", "other-accounts-contact", "name-not-arn"],
+)
+def test_a_call_names_another_account_only_through_an_arn_of_it(
+    service: str, operation: str, params: dict[str, str], expected: bool
+) -> None:
+    assert actions.names_other_account(service, operation, params, "111122223333") is expected

@@ -329,6 +329,21 @@ def _tags(given: Any, as_list: bool) -> dict[str, str] | None:
     }
 
 
+def names_other_account(service: str, operation: str, params: Mapping[str, Any], account_id: str) -> bool:
+    """Whether an ARN the call's resources come from names an account other than account_id.
+
+    The cheap question a principal without policies needs answered on every call: only a call that reaches into
+    another account needs its resources worked out (to look for a sharing).
+    """
+    for member, _ in _RULES[(service, operation)].sources:
+        value = params.get(member) if member is not None else None
+        if isinstance(value, str) and value.startswith("arn:"):
+            owner = value.split(":", 5)[4:5]
+            if owner and owner[0] and owner[0] != account_id:
+                return True
+    return False
+
+
 def owner_account(arn: str, default: str) -> str:
     """The account an ARN names (its 5th field), else default."""
     parts = arn.split(":", 5)

@@ -9,12 +9,17 @@ from incidentd.store.prepared import Prepared
 from incidentd.store.tables import tags as t
 
 _INSERT = Prepared(sa.insert(t))
+# Prepared: authorizing a call whose policy reads aws:ResourceTag looks a resource's tags up on every request.
+_GET = Prepared(
+    sa.select(t.c.key, t.c.value)
+    .where(t.c.account_id == sa.bindparam("k_account"), t.c.resource_arn == sa.bindparam("k_arn"))
+    .order_by(t.c.key)
+)
 
 
 def get(conn: Connection, account_id: str, arn: str) -> dict[str, str]:
     """A resource's tags."""
-    query = sa.select(t.c.key, t.c.value).where(t.c.account_id == account_id, t.c.resource_arn == arn)
-    return {row.key: row.value for row in conn.execute(query.order_by(t.c.key))}
+    return {key: value for key, value in _GET.run(conn, {"k_account": account_id, "k_arn": arn}).rows}
 
 
 def put(conn: Connection, account_id: str, arn: str, new_tags: dict[str, str], new: bool = False) -> None:
