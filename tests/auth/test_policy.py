@@ -431,7 +431,7 @@ def test_a_deny_on_a_negated_operator_applies_when_the_key_is_missing() -> None:
 
 
 def test_a_statement_whose_condition_fails_leaves_the_decision_to_the_others() -> None:
-    """Statements are tried in order; the first whose condition holds names the allow."""
+    """The first Allow whose condition holds names the allow; one that reads resource tags is tried last."""
     policy = parse(
         document(
             statement("Allow", GET, Sid="Tagged", Condition={"StringEquals": {"aws:ResourceTag/Team": "ops"}}),
@@ -440,8 +440,44 @@ def test_a_statement_whose_condition_fails_leaves_the_decision_to_the_others() -
         "p",
     )
     assert evaluate([policy], GET, PLAN, Context({SECURE: True})) == allowed("Secure")
-    assert evaluate([policy], GET, PLAN, Context({TEAM: "ops", SECURE: True})) == allowed("Tagged")
+    assert evaluate([policy], GET, PLAN, Context({TEAM: "ops", SECURE: True})) == allowed("Secure")
+    assert evaluate([policy], GET, PLAN, Context({TEAM: "ops", SECURE: False})) == allowed("Tagged")
     assert evaluate([policy], GET, PLAN, Context({SECURE: False})) == IMPLICIT
+
+
+class CountingContext(Context):
+    """A context that counts the look-ups of resource tags (each a database query in the server)."""
+
+    def __init__(self, values: dict[str, Value]) -> None:
+        """Values as for Context, and no look-ups yet."""
+        super().__init__(values)
+        self.tag_reads = 0
+
+    def value(self, key: str) -> Value | None:
+        """The value, counting a look-up of a resource tag."""
+        if key.startswith("aws:resourcetag/"):
+            self.tag_reads += 1
+        return super().value(key)
+
+
+def test_resource_tags_are_read_only_when_the_decision_needs_them() -> None:
+    tagged_allow = statement("Allow", GET, Sid="Tagged", Condition={"StringEquals": {"aws:ResourceTag/Team": "ops"}})
+    policy = parse(document(tagged_allow, statement("Allow", GET, Sid="Plain")), "p")
+    guarded = parse(
+        document(
+            statement("Allow", GET, Sid="Plain"),
+            statement("Deny", GET, Sid="NotOps", Condition={"StringNotEquals": {"aws:ResourceTag/Team": "ops"}}),
+        ),
+        "q",
+    )
+
+    cheap = CountingContext({TEAM: "ops"})
+    assert evaluate([policy], GET, PLAN, cheap) == allowed("Plain")
+    assert cheap.tag_reads == 0
+    # A Deny must always be looked at, tags and all.
+    denying = CountingContext({TEAM: "dev"})
+    assert evaluate([guarded], GET, PLAN, denying).explicit_deny
+    assert denying.tag_reads == 1
 
 
 # --- matches ---------------------------------------------------------------------------------------------------

@@ -305,6 +305,8 @@ class Statement:
     _actions: _Patterns = field(init=False, repr=False, compare=False)
     _resources: _Patterns = field(init=False, repr=False, compare=False)
     _tests: tuple[_Test, ...] = field(init=False, repr=False, compare=False)
+    # Whether a condition reads a resource's tags, which costs the caller a database look-up.
+    costly: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Compile once what evaluate asks on every request, and the decision the statement gives."""
@@ -315,6 +317,8 @@ class Statement:
         object.__setattr__(self, "_actions", _Patterns(action.lower() for action in self.actions))
         object.__setattr__(self, "_resources", _Patterns(self.resources))
         object.__setattr__(self, "_tests", tuple(_compile(*condition) for condition in self.conditions))
+        costly = any(key.startswith("aws:resourcetag/") for _, key, _ in self.conditions)
+        object.__setattr__(self, "costly", costly)
 
     @property
     def name(self) -> str:
@@ -362,15 +366,25 @@ class Policy:
 
 
 def evaluate(policies: Sequence[Policy], action: str, resource: str, context: ConditionContext) -> Decision:
-    """IAM's order: any matching Deny wins (explicit deny), else any matching Allow, else implicit deny."""
+    """IAM's order: any matching Deny wins (explicit deny), else any matching Allow, else implicit deny.
+
+    Every Deny is looked at. Allows whose conditions read the resource's tags are looked at only when no other
+    Allow matches: one Allow is as good as another, and the look-up is the dearest part of a decision.
+    """
     allowed: Decision | None = None
+    deferred: list[Statement] | None = None
     for policy in policies:
         for statement in policy.candidates(action):
-            if statement.applies(resource, context):
-                if statement.decision.explicit_deny:
+            if statement.decision.explicit_deny:
+                if statement.applies(resource, context):
                     return statement.decision
-                if allowed is None:
+            elif allowed is None:
+                if statement.costly:
+                    deferred = [statement] if deferred is None else [*deferred, statement]
+                elif statement.applies(resource, context):
                     allowed = statement.decision
+    if allowed is None and deferred is not None:
+        allowed = next((s.decision for s in deferred if s.applies(resource, context)), None)
     return allowed if allowed is not None else IMPLICIT_DENY
 
 
