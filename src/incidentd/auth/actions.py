@@ -17,7 +17,7 @@ from incidentd.protocol.model import CONTACTS, INCIDENTS, SSM
 EVERYTHING = "*"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made per call, and a frozen dataclass's __init__ costs a microsecond
 class Authorization:
     """One call as IAM sees it: the action, the ARNs it must be allowed on, and the tags it sets or removes."""
 

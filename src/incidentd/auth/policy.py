@@ -329,15 +329,17 @@ class Statement:
         """Whether Action (or NotAction) takes in the action, given lower-cased."""
         return self._actions.match(lowered_action) != self.not_action
 
-    def applies(self, resource: str, context: ConditionContext) -> bool:
-        """Whether Resource (or NotResource) takes in the resource and every condition holds.
+    def covers_resource(self, resource: str) -> bool:
+        """Whether Resource (or NotResource) takes in the resource.
 
         A listing's resource is "*": Resource "*" takes it in and an ARN pattern does not, as in IAM. NotResource
         with ARNs takes it in ("*" is not one of them): IAM says NotResource matches every resource except those
         listed, so a Deny with NotResource also denies the listings.
         """
-        if self._resources.match(resource) == self.not_resource:
-            return False
+        return self._resources.match(resource) != self.not_resource
+
+    def holds(self, context: ConditionContext) -> bool:
+        """Whether every condition holds."""
         for test in self._tests:
             if not test.holds(context):
                 return False
@@ -352,6 +354,9 @@ class Policy:
     statements: tuple[Statement, ...]
     document: dict[str, Any] = field(compare=False)  # the JSON object as given, for printing
     _by_action: dict[str, tuple[Statement, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _by_request: dict[tuple[str, str], tuple[Statement, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def candidates(self, action: str) -> tuple[Statement, ...]:
         """The statements whose Action or NotAction covers the action, worked out once per action."""
@@ -364,6 +369,21 @@ class Policy:
             self._by_action[action] = found
         return found
 
+    def covering(self, action: str, resource: str) -> tuple[Statement, ...]:
+        """The statements whose Action and Resource (or their Not forms) take in this request, before conditions.
+
+        Remembered per (action, resource), at most _ACTION_MEMO of them: a caller asks about the same few plans
+        again and again, and matching patterns is most of a decision without conditions.
+        """
+        key = (action, resource)
+        found = self._by_request.get(key)
+        if found is None:
+            found = tuple(statement for statement in self.candidates(action) if statement.covers_resource(resource))
+            if len(self._by_request) >= _ACTION_MEMO:
+                self._by_request.clear()
+            self._by_request[key] = found
+        return found
+
 
 def evaluate(policies: Sequence[Policy], action: str, resource: str, context: ConditionContext) -> Decision:
     """IAM's order: any matching Deny wins (explicit deny), else any matching Allow, else implicit deny.
@@ -374,17 +394,17 @@ def evaluate(policies: Sequence[Policy], action: str, resource: str, context: Co
     allowed: Decision | None = None
     deferred: list[Statement] | None = None
     for policy in policies:
-        for statement in policy.candidates(action):
+        for statement in policy.covering(action, resource):
             if statement.decision.explicit_deny:
-                if statement.applies(resource, context):
+                if statement.holds(context):
                     return statement.decision
             elif allowed is None:
                 if statement.costly:
                     deferred = [statement] if deferred is None else [*deferred, statement]
-                elif statement.applies(resource, context):
+                elif statement.holds(context):
                     allowed = statement.decision
     if allowed is None and deferred is not None:
-        allowed = next((s.decision for s in deferred if s.applies(resource, context)), None)
+        allowed = next((s.decision for s in deferred if s.holds(context)), None)
     return allowed if allowed is not None else IMPLICIT_DENY
 
 
