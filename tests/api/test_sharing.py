@@ -330,3 +330,17 @@ def test_a_client_token_belongs_to_the_account_that_sent_it(
     assert consumer.start_incident(responsePlanArn=response_plan, clientToken="same-token")["incidentRecordArn"] == (
         consumers
     )
+
+
+def test_every_resource_a_call_names_must_be_shared(
+    server: Server, incidents: Any, response_plan: str, other_account: Account
+) -> None:
+    # GetIncidentRecord is authorized on the incident and on its plan; a sharing of the incidents alone is not enough.
+    document = json.loads(sharing_policy(response_plan, other_account.account_id, PLAN_ACTIONS))
+    document["Statement"][0]["Resource"] = document["Statement"][0]["Resource"][1]
+    incidents.put_resource_policy(resourceArn=response_plan, policy=json.dumps(document))
+    incident = incidents.start_incident(responsePlanArn=response_plan)["incidentRecordArn"]
+
+    error = refused(server.client(other_account).get_incident_record, arn=incident)
+
+    assert code(error) in ("ResourceNotFoundException", "ValidationException")

@@ -31,20 +31,27 @@ def authorize(
     if principal.policies is None and not actions.names_other_account(service, name, params, principal.account_id):
         return principal.account_id  # may do anything in its own account, and asks for nothing outside it
     need = actions.authorization_for(service, name, params, account_id=principal.account_id, region=region)
-    acting = principal.account_id
+    own = principal.account_id
+    foreign: set[str] = set()  # the other accounts whose resources the call names
     for resource in need.resources:
-        owner = actions.owner_account(resource, principal.account_id) if resource != "*" else acting
+        owner = actions.owner_account(resource, own) if resource != "*" else own
         if principal.policies is not None:
             context = _Context(unit, owner, resource, need, principal, secure_transport)
             decision = evaluate(principal.policies, need.action, resource, context)
             if not decision.allowed:
                 raise access_denied(principal, need.action, resource, decision)
-        if owner != principal.account_id:
-            owner_unit = Unit(unit.conn, unit.db, owner, unit.now_ms)
-            if sharing.shared_with(owner_unit, principal, need.action, resource):
-                acting = owner
-            # Not shared: the call stays in the caller's account, where the resource isn't, and is not found there.
-    return acting
+        if owner != own:
+            foreign.add(owner)
+    if len(foreign) != 1:
+        return own
+    # The call acts in the other account only if that account shares every resource it names for this action
+    # (an incident and its plan, say). Otherwise it stays in the caller's account, where the resource isn't and
+    # is not found: an account can't learn which ARNs exist in another.
+    owner_unit = Unit(unit.conn, unit.db, foreign.pop(), unit.now_ms)
+    for resource in need.resources:
+        if resource != "*" and not sharing.shared_with(owner_unit, principal, need.action, resource):
+            return own
+    return owner_unit.account_id
 
 
 def access_denied(principal: Principal, action: str, resource: str, decision: Decision) -> ServiceError:
