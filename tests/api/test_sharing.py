@@ -344,3 +344,14 @@ def test_every_resource_a_call_names_must_be_shared(
     error = refused(server.client(other_account).get_incident_record, arn=incident)
 
     assert code(error) in ("ResourceNotFoundException", "ValidationException")
+
+
+def test_an_empty_statement_list_shares_nothing(
+    server: Server, incidents: Any, response_plan: str, other_account: Account
+) -> None:
+    incidents.put_resource_policy(resourceArn=response_plan, policy='{"Version": "2012-10-17", "Statement": []}')
+
+    error = refused(server.client(other_account).get_response_plan, arn=response_plan)
+
+    assert code(error) in ("ResourceNotFoundException", "ValidationException")
+    assert len(incidents.get_resource_policies(resourceArn=response_plan)["resourcePolicies"]) == 1

@@ -45,10 +45,12 @@ class AccessSettings:
 
     def unrestricted_warning(self) -> str | None:
         """What the server says once at start when keys without policies keep full access."""
-        if not self.unrestricted_keys or self.default is not None:
+        keys = self.unrestricted_keys
+        if not keys or self.default is not None:
             return None
+        named = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
         return (
-            f"access keys without policies have full access to their account: {', '.join(self.unrestricted_keys)} "
+            f"access keys without policies have full access to their account: {named} "
             "(name policies for each key, or set [auth] default_policies)"
         )
 
