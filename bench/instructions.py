@@ -14,6 +14,8 @@ Scenarios, each over keep-alive HTTP with requests boto3 signed (bench/signing.p
   again with the cache off, so that every read runs its handler (as on PostgreSQL, or under writes);
 - StartIncident: with the bench plan (bench/tenant.py), served with --no-worker, so the API's work alone;
 - response job: StartIncident served with its embedded worker, less the above: the worker's work per incident.
+With --policy, every server also has a second key of the account that holds bench/policy.json (ten statements), and
+GetResponsePlan (with the cache and without) and StartIncident are counted again, signed by that key.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class Scenario:
     method: str  # "get_response_plan" or "start_incident"
     worker: bool
     read_cache: bool = True
+    policy: bool = False  # signed by tenant.POLICY_HOLDER, whose key holds bench/policy.json
 
 
 SCENARIOS = (
@@ -63,14 +66,20 @@ SCENARIOS = (
     Scenario("StartIncident", "start_incident", worker=False),
     Scenario("StartIncident with its response job", "start_incident", worker=True),
 )
+POLICY_SCENARIOS = (
+    Scenario("GetResponsePlan, policy", "get_response_plan", worker=True, policy=True),
+    Scenario("GetResponsePlan, no read cache, policy", "get_response_plan", worker=True, read_cache=False, policy=True),
+    Scenario("StartIncident, policy", "start_incident", worker=False, policy=True),
+)
 
 
-def per_request(src: Path | None, scenario: Scenario, requests: int, workdir: Path) -> float:
-    """Instructions one request of the scenario costs `incidentd serve` (src's, or the working tree's)."""
+def per_request(src: Path | None, scenario: Scenario, requests: int, workdir: Path, policy: bool = False) -> float:
+    """Instructions one request of the scenario costs `incidentd serve` (src's, or the working tree's); with policy
+    the server also has the key that holds bench/policy.json."""
     workdir.mkdir(parents=True)
     port, account = servers.free_port(), servers.BenchAccount()
     config = workdir / "incidentd.toml"
-    config.write_text(CONFIG)
+    config.write_text(CONFIG + ("\n" + tenant.policy_config() if policy or scenario.policy else ""))
     database = workdir / "incidentd.db"
     out = workdir / "callgrind.out"
     env = dict(servers.incidentd_env(account, src), PYTHONHASHSEED="0")
@@ -109,7 +118,9 @@ def per_request(src: Path | None, scenario: Scenario, requests: int, workdir: Pa
 def _requests(endpoint: str, account: servers.BenchAccount, scenario: Scenario, count: int) -> list[bytes]:
     """Onboard the account and make the bench plan; then the scenario's signed requests."""
     plan = tenant.prepare(endpoint, account)
-    signer = signing.Signer(endpoint, account)
+    if scenario.policy:
+        tenant.check_policy(endpoint, tenant.POLICY_HOLDER, plan)
+    signer = signing.Signer(endpoint, tenant.POLICY_HOLDER if scenario.policy else account)
     if scenario.method == "get_response_plan":
         return [signer.get_response_plan(plan)] * count
     return signer.start_incidents(plan, count)
@@ -175,17 +186,19 @@ def _total(dump: Path) -> int:
     raise RuntimeError(f"{dump} holds no total")
 
 
-def count_all(trees: dict[str, Path | None], requests: int, workdir: Path) -> dict[str, dict[str, float]]:
+def count_all(
+    trees: dict[str, Path | None], requests: int, workdir: Path, policy: bool = False
+) -> dict[str, dict[str, float]]:
     """Instructions per operation of each tree; the trees' runs of a scenario side by side (they don't interact)."""
     for src in trees.values():
         # Compiled beforehand, so that no run pays for compiling what another run compiled first.
         tree = src if src is not None else servers.REPOSITORY / "src"
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree)], check=True)
     figures: dict[str, dict[str, float]] = {label: {} for label in trees}
-    for number, scenario in enumerate(SCENARIOS):
+    for number, scenario in enumerate(SCENARIOS + (POLICY_SCENARIOS if policy else ())):
         with ThreadPoolExecutor(len(trees)) as pool:
             runs = {
-                label: pool.submit(per_request, src, scenario, requests, workdir / f"{number}-{index}")
+                label: pool.submit(per_request, src, scenario, requests, workdir / f"{number}-{index}", policy)
                 for index, (label, src) in enumerate(trees.items())
             }
             for label, run in runs.items():
@@ -201,7 +214,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300, help="counted requests per scenario (default 300)")
     parser.add_argument("--against", help="a git ref whose incidentd is counted too (HEAD, main~3, a commit)")
+    parser.add_argument(
+        "--policy", action="store_true", help="also count reads and StartIncident signed by a key holding policy.json"
+    )
     args = parser.parse_args()
+    if args.policy and args.against:
+        parser.error("--policy counts the working tree only, not with --against")
     if subprocess.run(["valgrind", "--version"], capture_output=True, check=False).returncode:
         raise SystemExit("valgrind is not installed: apt-get install -y valgrind")
     with tempfile.TemporaryDirectory(prefix="incidentd-instructions-") as folder, contextlib.ExitStack() as stack:
@@ -211,16 +229,21 @@ def main() -> int:
             src, commit = stack.enter_context(servers.worktree(args.against, workdir / "against"))
             trees[f"{args.against} ({commit})"] = src
         print(f"counting {args.requests} requests per scenario under callgrind (a few minutes a scenario)")
-        figures = count_all(trees, args.requests, workdir)
+        figures = count_all(trees, args.requests, workdir, args.policy)
     after = figures["working tree"]
     before = next((found for label, found in figures.items() if label != "working tree"), None)
-    header = f"\n{'per operation':30} {'instructions':>14}"
+    width = max(30, *map(len, after))
+    header = f"\n{'per operation':{width}} {'instructions':>14}"
     print(header + (f" {args.against:>14} {'after/before':>13}" if before else ""))
     for name, value in after.items():
-        row = f"{name:30} {value:>14,.0f}"
+        row = f"{name:{width}} {value:>14,.0f}"
         if before:
             row += f" {before[name]:>14,.0f} {value / before[name]:>13.3f}"
         print(row)
+    for name, value in after.items():
+        if name.endswith(", policy"):
+            without = name.removesuffix(", policy")
+            print(f"{name} / {without}: {value / after[without]:.3f} ({value - after[without]:+,.0f} instructions)")
     return 0
 
 

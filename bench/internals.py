@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from incidentd import cli, config
 from incidentd.api.invoke import Invoker
+from incidentd.auth import policy
 from incidentd.clock import SystemClock
 from incidentd.engine.jobs import load_all as job_handlers
 from incidentd.engine.worker import Worker
@@ -38,6 +39,7 @@ __all__ = [
     "migrate",
     "normalise_url",
     "paging",
+    "policy",
     "processes",
     "queue",
     "reading",

@@ -13,11 +13,14 @@ from loadgen import Result
 
 BASELINE = "hello-world"
 BEFORE = " (before)"  # a round's name for the --against server's run of a scenario: "StartIncident (before)"
+POLICY = " (policy)"  # a round's name for --policy's runs signed by the key that holds bench/policy.json
 # The floors as fractions of the baseline. StartIncident's 10% was withdrawn (docs/speed.md says why): its rate is
 # reported, and compared before and after a change with --against; CreateResponsePlan has none either.
 TARGETS = {"GetResponsePlan": 0.30, "ListIncidentRecords": 0.30}
 RSS_LIMIT_MB = 250  # the issue's, at 1,000,000 incidents; checked at every tier, since fewer must not need more
 LIST_SLOWDOWN_LIMIT = 2.0  # ListIncidentRecords' time per request at the largest tier over the smallest
+# Authorizing may cost at most 5% of a read's rate: the policy key's GetResponsePlan over the other key's, per round.
+POLICY_BUDGETS = {"GetResponsePlan" + POLICY: 0.95}
 
 Row = dict[str, Any]
 
@@ -63,6 +66,12 @@ def summarize(rounds: list[dict[str, Result]], **extra: Any) -> list[Row]:
             row["pass"] = None if target is None else row["ratio"] >= target
             if "peak_rss_mb" in row:
                 row["rss_pass"] = row["peak_rss_mb"] < RSS_LIMIT_MB
+        if name.endswith(POLICY):
+            # Per round, then the median: both keys' runs in a round shared that round's machine and server.
+            shares = [r[name].rps / r[name.removesuffix(POLICY)].rps for r in rounds]
+            row["policy_ratio"] = round(statistics.median(shares), 3)
+            row["target"] = budget = POLICY_BUDGETS.get(name)
+            row["pass"] = None if budget is None else row["policy_ratio"] >= budget
         if name + BEFORE in rounds[0]:
             row["before"] = _medians(rounds, name + BEFORE)
             # Per round, then the median: both servers' runs in a round shared that round's machine.
@@ -100,6 +109,8 @@ def list_scaling(rows: list[Row]) -> dict[str, Any] | None:
 def _target(row: Row) -> str:
     if row["scenario"] == BASELINE:
         return "baseline"
+    if "policy_ratio" in row and row["target"] is not None:
+        return f">= {row['target']:.0%} of no policy"
     return "-" if row["target"] is None else f">= {row['target']:.0%}"
 
 
@@ -124,6 +135,8 @@ def _columns(rows: list[Row]) -> list[Column]:
     columns += [("scenario", lambda r: r["scenario"]), *FIGURES, ("target", _target), ("result", _verdict)]
     if any("peak_rss_mb" in r for r in rows):
         columns.append(("peak RSS", lambda r: f"{r['peak_rss_mb']:.0f} MB"))
+    if any("policy_ratio" in r for r in rows):
+        columns.append(("policy/none", lambda r: f"{r['policy_ratio']:.3f}" if "policy_ratio" in r else ""))
     columns.append(CPU)
     if any("before" in r for r in rows):
         for heading, cell in [*FIGURES, CPU]:
@@ -158,6 +171,10 @@ def caption(meta: dict[str, Any]) -> str:
         text += f"; peak RSS by {meta['rss_method']}"
     if "against" in meta:
         text += f"; after: this working tree, before: {meta['against']}, in the same rounds"
+    if meta.get("policy"):
+        text += f"; (policy): signed by a second key of the account holding {meta['policy']}, in the same rounds"
+    if meta.get("read_cache") is False:
+        text += "; read cache off"
     return text + "."
 
 

@@ -65,6 +65,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="REF",
         help="also measure incidentd as of a git ref of this repository (e.g. HEAD, main~3), in the same rounds",
     )
+    parser.add_argument(
+        "--policy",
+        action="store_true",
+        help="also measure both scenarios signed by a second key of the account that holds bench/policy.json (ten "
+        "statements), in the same rounds; the table gives policy/none, the median of the per-round ratios",
+    )
     parser.add_argument("--profile", action="store_true", help="then profile both scenarios with py-spy")
     parser.add_argument(
         "--incidents",
@@ -83,6 +89,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("need duration, rounds, threads, processes >= 1 and connections >= threads")
     if args.against and args.incidents:
         parser.error("--against measures the plain run only, not the scale matrix (--incidents)")
+    if args.policy and (args.against or args.incidents):
+        parser.error("--policy compares two keys of one server: not with --against or --incidents")
     return args
 
 
@@ -101,6 +109,7 @@ def _meta(args: argparse.Namespace, database_url: str) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "processes": args.processes,
         "read_cache": not args.no_read_cache,
+        "policy": tenant.POLICY_FILE.name if args.policy else None,
         # Other work on the machine shows here; ratios within a round are what resists it.
         "load_average_at_start": os.getloadavg(),
         "python": platform.python_version(),
@@ -116,9 +125,12 @@ def plain(args: argparse.Namespace, stack: contextlib.ExitStack, workdir: Path, 
 
     def serve(folder: Path, url: str, src: Path | None = None) -> servers.Process:
         account = servers.BenchAccount()
-        return stack.enter_context(servers.start_incidentd(folder, url, account, env, args.processes, src))
+        settings = tenant.policy_config() if args.policy else ""
+        return stack.enter_context(
+            servers.start_incidentd(folder, url, account, env, args.processes, src, settings=settings)
+        )
 
-    subjects = [Subject(serve(workdir, database_url), database_url, workdir)]
+    subjects = [Subject(serve(workdir, database_url), database_url, workdir, policy=args.policy)]
     if args.against:
         # The same settings and credentials, its own database, incidentd's code as of the ref.
         folder = workdir / "against"

@@ -12,7 +12,7 @@ import loadgen
 import servers
 import signing
 import tenant
-from report import BASELINE, BEFORE, check
+from report import BASELINE, BEFORE, POLICY, check
 
 Measure = Callable[[], loadgen.Result]
 
@@ -92,32 +92,56 @@ class Writes:
             count *= 4
         raise RuntimeError(f"{self.name} kept outrunning its signed requests")
 
-    def verify(self, made: int, connections: int, prefix: str = "") -> dict[str, Any]:
-        """Every 200 made one resource, and nothing else did but requests in flight when a run stopped."""
-        in_flight_ok = made - self.ok <= connections * self.runs  # at most one per connection at each stop
+    def verify(self, made: int, connections: int, prefix: str = "", *others: Writes) -> dict[str, Any]:
+        """Every 200 made one resource, and nothing else did but requests in flight when a run stopped.
+
+        others are writes of the same kind whose resources were counted in made too (another key's).
+        """
+        ok, sent, runs = (sum(getattr(w, field) for w in (self, *others)) for field in ("ok", "sent", "runs"))
+        in_flight_ok = made - ok <= connections * runs  # at most one per connection at each stop
+        name = " and ".join(w.name for w in (self, *others))
         return check(
-            f"{prefix}{self.name}: {made} created for {self.ok} 200s and {self.sent} requests sent, each sent once "
+            f"{prefix}{name}: {made} created for {ok} 200s and {sent} requests sent, each sent once "
             "(the rest were in flight when wrk stopped)",
-            0 < self.ok <= made <= self.sent and in_flight_ok,
+            0 < ok <= made <= sent and in_flight_ok,
         )
 
 
-class Subject:
-    """One incidentd under test in the plain run: its server, database, plan, signed read and StartIncident writes."""
+class Caller:
+    """One key's requests to a server: its signed GetResponsePlan, repeated, and its StartIncident writes."""
 
-    def __init__(self, server: servers.Process, database_url: str, workdir: Path, label: str = "") -> None:
-        self.server, self.database_url, self.label = server, database_url, label
-        self.suffix = BEFORE if label else ""  # the --against server's scenarios are told apart by name
-        self.account = servers.BenchAccount()
-        plan_arn = tenant.prepare(server.url, self.account)
-        signer = signing.Signer(server.url, self.account)
+    def __init__(
+        self, server: servers.Process, account: servers.BenchAccount, plan_arn: str, workdir: Path, suffix: str
+    ) -> None:
+        self.suffix = suffix  # told apart by name: "GetResponsePlan (policy)"
+        signer = signing.Signer(server.url, account)
         get = signer.get_response_plan(plan_arn)
         # Pre-signed requests are sent as they are: first prove the server takes them.
         tenant.check_raw_get(server.port, get, plan_arn)
-        tenant.check_raw_start(server.port, signer.start_incidents(plan_arn, 1)[0], server.url, self.account)
-        self.get_file = workdir / "get-response-plan.req"
+        tenant.check_raw_start(server.port, signer.start_incidents(plan_arn, 1)[0], server.url, account)
+        self.get_file = workdir / f"get-response-plan{suffix.replace(' ', '-')}.req"
         signing.write_requests(self.get_file, [get])
-        self.starts = Writes("StartIncident", lambda count: signer.start_incidents(plan_arn, count), workdir)
+        self.starts = Writes(f"StartIncident{suffix}", lambda count: signer.start_incidents(plan_arn, count), workdir)
+
+
+class Subject:
+    """One incidentd under test in the plain run: its server, database, plan, signed read and StartIncident writes.
+
+    With policy, a second key of the same account (tenant.POLICY_HOLDER, holding bench/policy.json) sends both too.
+    """
+
+    def __init__(
+        self, server: servers.Process, database_url: str, workdir: Path, label: str = "", policy: bool = False
+    ) -> None:
+        self.server, self.database_url, self.label = server, database_url, label
+        suffix = BEFORE if label else ""  # the --against server's scenarios are told apart by name
+        self.account = servers.BenchAccount()
+        plan_arn = tenant.prepare(server.url, self.account)
+        self.callers = [Caller(server, self.account, plan_arn, workdir, suffix)]
+        if policy:
+            tenant.check_policy(server.url, tenant.POLICY_HOLDER, plan_arn)
+            self.callers.append(Caller(server, tenant.POLICY_HOLDER, plan_arn, workdir, suffix + POLICY))
+        self.get_file, self.starts = self.callers[0].get_file, self.callers[0].starts
         self.incidents_before = tenant.count_incidents(server.url, self.account)
         self.jobs_before = tenant.count_response_jobs(database_url, self.account.account_id)
 
@@ -128,7 +152,7 @@ class Subject:
         jobs = tenant.count_response_jobs(self.database_url, self.account.account_id) - self.jobs_before
         per = tenant.JOBS_PER_INCIDENT
         return [
-            self.starts.verify(created, connections, prefix),
+            self.starts.verify(created, connections, prefix, *(c.starts for c in self.callers[1:])),
             check(f"{prefix}StartIncident: {jobs} response jobs recorded, {per} per incident", jobs == per * created),
         ]
 
@@ -136,11 +160,12 @@ class Subject:
 def plain_round(
     hello: servers.Process, subjects: list[Subject], load: loadgen.Load, warmup: int, flip: bool
 ) -> dict[str, loadgen.Result]:
-    """The baseline, then each scenario on each server; with --against their order flips every other round."""
+    """The baseline, then each scenario on each server and from each key; their order flips every other round."""
     steps: list[tuple[str, Measure]] = [(BASELINE, lambda: cycle(hello, subjects[0].get_file, load, warmup))]
-    order = subjects[::-1] if flip else subjects
-    for s in order:
-        steps.append((f"GetResponsePlan{s.suffix}", lambda s=s: cycle(s.server, s.get_file, load, warmup)))
-    for s in order:
-        steps.append((f"StartIncident{s.suffix}", lambda s=s: s.starts.measure(s.server, load, warmup)))
+    order = [(s, c) for s in subjects for c in s.callers]
+    order = order[::-1] if flip else order
+    for s, c in order:
+        steps.append((f"GetResponsePlan{c.suffix}", lambda s=s, c=c: cycle(s.server, c.get_file, load, warmup)))
+    for s, c in order:
+        steps.append((f"StartIncident{c.suffix}", lambda s=s, c=c: c.starts.measure(s.server, load, warmup)))
     return in_turn(steps, [s.database_url for s in subjects])

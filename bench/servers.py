@@ -109,11 +109,15 @@ def start_incidentd(
     extra_env: dict[str, str] | None = None,
     processes: int = 1,
     src: Path | None = None,
+    settings: str = "",
 ) -> Process:
-    """`incidentd serve` as an operator runs it (embedded worker on, default durability), with src's code if given."""
+    """`incidentd serve` as an operator runs it (embedded worker on, default durability), with src's code if given.
+
+    settings is the config file's text: none by default, so that the shipped defaults are what is measured.
+    """
     port = free_port()
     config = workdir / "incidentd.toml"
-    config.write_text("")  # no config file settings: the shipped defaults are what is measured
+    config.write_text(settings)
     env = incidentd_env(account, src)
     env.update(extra_env or {})
     command = [

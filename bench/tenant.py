@@ -6,10 +6,12 @@ import http.client
 import json
 import socket
 import time
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from internals import job_handlers, jobs, queue, reading
+from botocore.exceptions import ClientError
+from internals import job_handlers, jobs, policy, queue, reading
 from servers import BenchAccount
 from signing import REGION, client
 
@@ -41,6 +43,50 @@ def plan_request(account_id: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+# --policy (bench/run.py, bench/instructions.py): a second key of the bench account signs GetResponsePlan and
+# StartIncident holding policy.json, ten statements, as the config's `file:` reference; the first key holds none.
+POLICY_FILE = Path(__file__).resolve().parent / "policy.json"
+POLICY_HOLDER = BenchAccount(access_key="AKIDBENCHPOLICY0000", secret_key="bench-policy")
+# The statement that allows the bench plan's GetResponsePlan and StartIncident, the fifth. For these actions three
+# others before it come into play: a Deny of another plan (its resource doesn't match), a Deny without TLS (its
+# condition is checked) and an Allow by the plan's team tag (the plan's tags are read: it has none).
+POLICY_DECIDER = "RespondOnBenchPlans"
+
+
+def policy_config(account: BenchAccount = POLICY_HOLDER) -> str:
+    """The config file's lines that give the key policy.json (its account's other keys keep full access).
+
+    The bench is served as if behind a TLS proxy ([auth] secure_transport), so that DenyWithoutTls lets it through.
+    """
+    return (
+        "[auth]\nsecure_transport = true\n\n[[credentials]]\n"
+        f'access_key_id = "{account.access_key}"\nsecret_access_key = "{account.secret_key}"\n'
+        f'account_id = "{account.account_id}"\npolicies = ["file:{POLICY_FILE}"]\n'
+    )
+
+
+class _OverTls:
+    """The bench plan's requests as the policy sees them: over TLS (as configured), and the plan has no tags."""
+
+    def value(self, key: str) -> str | bool | list[str] | None:
+        return True if key == "aws:securetransport" else None
+
+
+def check_policy(endpoint: str, account: BenchAccount, plan_arn: str) -> None:
+    """The policy is in force for the key (another plan is refused), and allows the bench plan by POLICY_DECIDER."""
+    try:
+        client(endpoint, account).get_response_plan(arn=plan_arn.replace(f"/{PLAN_NAME}", "/payments-prod"))
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "AccessDeniedException":
+            raise
+    else:
+        raise RuntimeError("the policy key read the payments plan: is its policy in force?")
+    document = policy.parse(POLICY_FILE.read_text(), POLICY_FILE.name)
+    found = policy.evaluate([document], "ssm-incidents:GetResponsePlan", plan_arn, _OverTls())
+    if not found.allowed or found.statement != POLICY_DECIDER:
+        raise RuntimeError(f"{POLICY_FILE.name} decides GetResponsePlan by {found}, not by {POLICY_DECIDER}")
 
 
 JOBS_PER_INCIDENT = 1  # one RESPOND job whose parts engage, tell the chat channel and target, start the runbook
