@@ -355,3 +355,11 @@ def test_an_empty_statement_list_shares_nothing(
 
     assert code(error) in ("ResourceNotFoundException", "ValidationException")
     assert len(incidents.get_resource_policies(resourceArn=response_plan)["resourcePolicies"]) == 1
+
+
+def test_a_plan_shared_with_its_own_account_is_listed_once(
+    incidents: Any, response_plan: str, account: Account
+) -> None:
+    incidents.put_resource_policy(resourceArn=response_plan, policy=sharing_policy(response_plan, account.account_id))
+
+    assert [p["arn"] for p in incidents.list_response_plans()["responsePlanSummaries"]] == [response_plan]

@@ -114,7 +114,9 @@ def shared_resources(conn: Connection, principal: Principal, kind: str, action: 
     for the action, at most MAX_SHARED of them, so that no account can make another's listings slow."""
     found = shares.with_consumers(conn, _consumers(principal), f":{kind}/", MAX_SHARED)
     lowered = action.lower()
-    return sorted({(share.owner, share.resource_arn) for share in found if lowered in share.actions})
+    # An account that names itself shares nothing new: its listings hold its own resources already.
+    own = principal.account_id
+    return sorted({(s.owner, s.resource_arn) for s in found if lowered in s.actions and s.owner != own})
 
 
 def _consumers(principal: Principal) -> tuple[str, ...]:
