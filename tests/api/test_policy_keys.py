@@ -37,9 +37,11 @@ policies = ["IncidentManagerFullAccess", {json.dumps(NO_SEARCH)}]
 
 
 @pytest.fixture(scope="module")
-def keys_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def keys_server(own_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server with one key that may do anything but touch the plan named search."""
-    running = Server(database_url, tmp_path_factory.mktemp("keys"), CONFIG).start()
+    # A database of its own: the session's server shares the suite's, and its worker (which knows none of this
+    # config) would take this server's jobs as another node of one cluster would.
+    running = Server(own_database, tmp_path_factory.mktemp("keys"), CONFIG).start()
     owner = running.client(OWNER)
     arn = owner.create_replication_set(regions={"us-east-1": {}})["arn"]
     wait_until(lambda: owner.get_replication_set(arn=arn)["replicationSet"]["status"] == "ACTIVE")

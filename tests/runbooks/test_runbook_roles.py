@@ -39,9 +39,11 @@ SUMMARISE = [
 
 
 @pytest.fixture(scope="module")
-def roles_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def roles_server(own_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server that declares two roles with their policies."""
-    running = Server(database_url, tmp_path_factory.mktemp("roles"), CONFIG).start()
+    # A database of its own: the session's server shares the suite's, and its worker (which knows none of this
+    # config) would take this server's jobs as another node of one cluster would.
+    running = Server(own_database, tmp_path_factory.mktemp("roles"), CONFIG).start()
     yield running
     running.stop()
 
