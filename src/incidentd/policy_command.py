@@ -47,7 +47,9 @@ def run(args: argparse.Namespace, settings: config.Settings) -> int:
     if principal.policies is None:
         print(f"allowed: {principal.arn} has no policies and full access to account {principal.account_id}")
         return 0
-    context = _Context(dict(_pair(item) for item in args.context), principal.account_id, principal.arn)
+    given: dict[str, str | bool | list[str]] = {"aws:securetransport": settings.access.secure_transport}
+    given.update(_pair(item) for item in args.context)
+    context = _Context(given, principal.account_id, principal.arn)
     decision = evaluate(principal.policies, args.action, args.resource, context)
     print(f"{'allowed' if decision.allowed else 'denied'}: {_reason(decision)}")
     return 0 if decision.allowed else 1
@@ -72,9 +74,10 @@ def _pair(text: str) -> tuple[str, str | list[str]]:
 
 
 class _Context:
-    """The condition keys the command line gives, and the principal's own."""
+    """The condition keys the command line gives, the principal's own, and aws:SecureTransport as the config says."""
 
-    def __init__(self, given: dict[str, str | list[str]], account: str, arn: str) -> None:
+    def __init__(self, given: dict[str, str | bool | list[str]], account: str, arn: str) -> None:
+        """The values given by key, and the principal's account and ARN."""
         self.given = given
         self.account = account
         self.arn = arn

@@ -137,3 +137,32 @@ def test_policy_simulate_takes_condition_keys(tmp_path: Path, capsys: pytest.Cap
     assert cli.main([*simulate, PAYMENTS, "--context", "aws:ResourceTag/team=payments"]) == 0
     assert cli.main([*simulate, PAYMENTS]) == 1
     assert capsys.readouterr().out.splitlines()[-1] == "denied: no statement allows it (implicit deny)"
+
+
+def test_policy_simulate_reads_secure_transport_from_the_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tls_only = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {
+                "Sid": "OnlyOverTls",
+                "Effect": "Deny",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }
+    key = (
+        '[[credentials]]\naccess_key_id = "AKIDTLS"\nsecret_access_key = "s"\naccount_id = "111122223333"\n'
+        f"policies = [{json.dumps(json.dumps(tls_only))}]\n"
+    )
+    simulate = ["policy", "simulate", "--key", "AKIDTLS", "ssm-incidents:GetResponsePlan", PAYMENTS, "--config"]
+    (tmp_path / "plain.toml").write_text(key)
+    (tmp_path / "behind-tls.toml").write_text(key + "[auth]\nsecure_transport = true\n")
+
+    assert cli.main([*simulate, str(tmp_path / "plain.toml")]) == 1
+    assert "explicit deny by statement OnlyOverTls" in capsys.readouterr().out
+    assert cli.main([*simulate, str(tmp_path / "behind-tls.toml")]) == 0

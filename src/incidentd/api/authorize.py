@@ -81,6 +81,7 @@ class _Context:
         principal: Principal,
         secure: bool,
     ) -> None:
+        """One resource of one call; its tags are not read yet."""
         self._unit = unit
         self._owner = owner
         self._resource = resource
