@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from incidentd.auth.policy import Decision, Policy, PolicyError, evaluate, matches, parse
+from incidentd.auth.patterns import matches
+from incidentd.auth.policy import Decision, Policy, PolicyError, evaluate, parse
 
 ACCOUNT = "111122223333"
 PLANS = f"arn:aws:ssm-incidents::{ACCOUNT}:response-plan"

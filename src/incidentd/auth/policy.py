@@ -2,18 +2,20 @@
 
 Only what incidentd evaluates faithfully is accepted. A document that uses anything else (another Version, a
 Principal, a condition operator or key it does not know, a policy variable) is refused when it is read, with the
-place named, instead of being read in a way that could allow more than its author meant.
+place named, instead of being read in a way that could allow more than its author meant. The Condition block's
+operators live in auth/conditions.py, the wildcard patterns in auth/patterns.py.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 import json
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
+
+from incidentd.auth.conditions import TESTS, ConditionContext, Test, as_text, compile_test, split_operator
+from incidentd.auth.patterns import Patterns
 
 VERSION = "2012-10-17"
 
@@ -22,8 +24,6 @@ _ELEMENTS = ("Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", 
 # Condition keys incidentd can give a value for (compared lower-cased: IAM's key names are case-insensitive).
 _KEYS = frozenset({"aws:tagkeys", "aws:principalaccount", "aws:principalarn", "aws:securetransport"})
 _TAG_KEYS = ("aws:resourcetag/", "aws:requesttag/")
-_SET_PREFIXES = {"ForAllValues:": "all", "ForAnyValue:": "any"}
-_WILDCARD = re.compile(r"[*?]")
 # Distinct actions remembered per policy; the API has about a hundred, so this only bounds odd callers.
 _ACTION_MEMO = 1024
 
@@ -45,244 +45,6 @@ class Decision:
 
 IMPLICIT_DENY = Decision(allowed=False, explicit_deny=False, policy=None, statement=None)
 
-
-class ConditionContext(Protocol):
-    """The request's side of the Condition block."""
-
-    def value(self, key: str) -> str | bool | list[str] | None:
-        """The request's value of a condition key (lower-cased key name, the tag key part as written), None when absent.
-
-        For aws:resourcetag/<tag> and aws:requesttag/<tag> the tag key is passed as the policy wrote it; IAM
-        matches it case-insensitively ("aws:ResourceTag/Team" finds a tag named Team or team), so the context
-        compares tag keys without regard to case. aws:TagKeys is a list.
-        """
-        ...
-
-
-def _glob(pattern: str) -> str:
-    """The regular expression of an IAM wildcard pattern: `*` any run of characters, `?` one, the rest literal."""
-    pattern = re.sub(r"\*+", "*", pattern)  # a run of stars means one; fewer `.*` backtrack less
-    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-
-
-class _Patterns:
-    """A list of IAM wildcard patterns compiled for one question: does any of them match this value?
-
-    Exact strings go in a set and a single trailing `*` becomes a prefix test; only the rest need a regex
-    (all of them in one), so most statements never run the regex engine.
-    """
-
-    __slots__ = ("everything", "exact", "prefixes", "regex")
-
-    def __init__(self, patterns: Iterable[str]) -> None:
-        """Sort the patterns into the fast cases and one regex for the others."""
-        exact: set[str] = set()
-        prefixes: list[str] = []
-        regexes: list[str] = []
-        self.everything = False
-        for pattern in patterns:
-            stem = pattern.rstrip("*")
-            if not stem:
-                self.everything = True
-            elif not _WILDCARD.search(pattern):
-                exact.add(pattern)
-            elif not _WILDCARD.search(stem):
-                prefixes.append(stem)
-            else:
-                regexes.append(f"(?:{_glob(pattern)})")
-        self.exact = frozenset(exact)
-        self.prefixes = tuple(prefixes)
-        self.regex = re.compile("|".join(regexes), re.DOTALL).fullmatch if regexes else None
-
-    def match(self, value: str) -> bool:
-        """Whether any of the patterns matches all of `value`."""
-        return (
-            self.everything
-            or value in self.exact
-            or value.startswith(self.prefixes)
-            or (self.regex is not None and self.regex(value) is not None)
-        )
-
-
-@functools.lru_cache(maxsize=4096)
-def _matcher(pattern: str, case_sensitive: bool) -> Callable[[str], bool]:
-    """One pattern compiled, remembered: callers ask about the same few patterns over and over."""
-    return _Patterns((pattern if case_sensitive else pattern.lower(),)).match
-
-
-def matches(pattern: str, value: str, *, case_sensitive: bool) -> bool:
-    """Whether an IAM wildcard pattern (`*` any run of characters, `?` one character) matches all of `value`."""
-    return _matcher(pattern, case_sensitive)(value if case_sensitive else value.lower())
-
-
-# --- conditions ---------------------------------------------------------------------------------------------
-
-
-def _text(value: str | bool) -> str:
-    """A request value as the string operators see it: a boolean as "true" or "false"."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-class _Test:
-    """One key under one condition operator, with the policy's values for it compiled."""
-
-    __slots__ = ("absent", "key", "negated", "quantifier")
-
-    def __init__(self, key: str, negated: bool, quantifier: str | None) -> None:
-        """Work out once what the test says when the request has no value for the key."""
-        self.key = key
-        self.negated = negated
-        self.quantifier = quantifier
-        # IAM: a missing key fails a test, except a negated operator (it then holds); ForAllValues over no
-        # values holds and ForAnyValue over no values fails, whatever the operator.
-        self.absent = {None: negated, "all": True, "any": False}[quantifier]
-
-    def positive(self, value: str | bool) -> bool:
-        """Whether the operator without its negation matches one request value against any policy value."""
-        raise NotImplementedError
-
-    def holds(self, context: ConditionContext) -> bool:
-        """Whether the request's value for the key passes the test."""
-        value = context.value(self.key)
-        if value is None:
-            return self.absent
-        if isinstance(value, list):
-            if self.quantifier == "all":
-                return all(self.positive(item) != self.negated for item in value)
-            if self.quantifier == "any":
-                return any(self.positive(item) != self.negated for item in value)
-            # A plain operator on a request with several values (IAM wants a set operator for those): the positive
-            # form matches when one of them does, the negated form when none does; no values is a missing key.
-            return any(self.positive(item) for item in value) != self.negated
-        # One value is a set of one, so ForAllValues and ForAnyValue agree with the plain operator on it.
-        return self.positive(value) != self.negated
-
-
-class _Equals(_Test):
-    """StringEquals and StringNotEquals: exact, case-sensitive."""
-
-    __slots__ = ("values",)
-
-    def __init__(self, key: str, negated: bool, quantifier: str | None, values: Sequence[str]) -> None:
-        """Keep the policy's values as a set."""
-        super().__init__(key, negated, quantifier)
-        self.values = frozenset(values)
-
-    def positive(self, value: str | bool) -> bool:
-        """Whether the value is one of the policy's."""
-        return _text(value) in self.values
-
-
-class _Like(_Test):
-    """StringLike and StringNotLike: case-sensitive, with `*` and `?` over the whole string."""
-
-    __slots__ = ("patterns",)
-
-    def __init__(self, key: str, negated: bool, quantifier: str | None, values: Sequence[str]) -> None:
-        """Compile the policy's patterns."""
-        super().__init__(key, negated, quantifier)
-        self.patterns = _Patterns(values)
-
-    def positive(self, value: str | bool) -> bool:
-        """Whether one of the policy's patterns matches the value."""
-        return self.patterns.match(_text(value))
-
-
-class _Arn(_Test):
-    """ArnLike, ArnEquals and their negations: IAM gives ArnEquals the same meaning as ArnLike, each of the six
-    colon-separated parts matched on its own (case-sensitive, wildcards within the part)."""
-
-    __slots__ = ("exact", "segmented")
-
-    def __init__(self, key: str, negated: bool, quantifier: str | None, values: Sequence[str]) -> None:
-        """Plain ARNs go in a set; patterns are compiled part by part."""
-        super().__init__(key, negated, quantifier)
-        self.exact = frozenset(value for value in values if not _WILDCARD.search(value))
-        self.segmented = tuple(
-            tuple(_Patterns((part,)) for part in value.split(":", 5)) for value in values if _WILDCARD.search(value)
-        )
-
-    def positive(self, value: str | bool) -> bool:
-        """Whether the value is an ARN that one of the policy's ARNs matches part for part."""
-        if isinstance(value, bool):
-            return False
-        if value in self.exact:
-            return True
-        parts = value.split(":", 5)
-        if len(parts) != 6:
-            return False
-        return any(all(p.match(part) for p, part in zip(arn, parts, strict=True)) for arn in self.segmented)
-
-
-class _Bool(_Test):
-    """Bool: "true" or "false" (any case) against a boolean request value."""
-
-    __slots__ = ("values",)
-
-    def __init__(self, key: str, negated: bool, quantifier: str | None, values: Sequence[str]) -> None:
-        """Keep the policy's values as booleans."""
-        super().__init__(key, negated, quantifier)
-        self.values = frozenset(value == "true" for value in values)
-
-    def positive(self, value: str | bool) -> bool:
-        """Whether the request's boolean is one the policy names; a string counts when it reads true or false."""
-        if not isinstance(value, bool):
-            lowered = value.lower()
-            if lowered not in ("true", "false"):
-                return False
-            value = lowered == "true"
-        return value in self.values
-
-
-class _Null(_Test):
-    """Null: "true" holds when the request has no value for the key, "false" when it has one."""
-
-    __slots__ = ("when_absent",)
-
-    def __init__(self, key: str, values: Sequence[str]) -> None:
-        """Keep which of absent (True) and present (False) the policy accepts."""
-        super().__init__(key, negated=False, quantifier=None)
-        self.when_absent = frozenset(value == "true" for value in values)
-
-    def holds(self, context: ConditionContext) -> bool:
-        """Whether the key's presence is what the policy asks; an empty list counts as no value."""
-        value = context.value(self.key)
-        return (value is None or value == []) in self.when_absent
-
-
-_TESTS: dict[str, tuple[type[_Equals | _Like | _Arn | _Bool] | None, bool]] = {
-    "StringEquals": (_Equals, False),
-    "StringNotEquals": (_Equals, True),
-    "StringLike": (_Like, False),
-    "StringNotLike": (_Like, True),
-    "ArnEquals": (_Arn, False),
-    "ArnLike": (_Arn, False),
-    "ArnNotEquals": (_Arn, True),
-    "ArnNotLike": (_Arn, True),
-    "Bool": (_Bool, False),
-    "Null": (None, False),
-}
-
-
-def _split_operator(operator: str) -> tuple[str, str | None]:
-    """An operator's base name and its set prefix ("all", "any" or None)."""
-    for prefix, quantifier in _SET_PREFIXES.items():
-        if operator.startswith(prefix):
-            return operator.removeprefix(prefix), quantifier
-    return operator, None
-
-
-def _compile(operator: str, key: str, values: Sequence[str]) -> _Test:
-    """The test of one validated (operator, lookup key, values) entry."""
-    base, quantifier = _split_operator(operator)
-    kind, negated = _TESTS[base]
-    if kind is None:
-        return _Null(key, values)
-    return kind(key, negated, quantifier, values)
-
-
 # --- statements and policies ----------------------------------------------------------------------------------
 
 Condition = tuple[str, str, tuple[str, ...]]  # (operator as written, lookup key, the policy's values as strings)
@@ -302,9 +64,9 @@ class Statement:
     not_resource: bool  # resources are NotResource's: the statement covers every other resource
     conditions: tuple[Condition, ...] = ()
     decision: Decision = field(init=False, repr=False, compare=False)
-    _actions: _Patterns = field(init=False, repr=False, compare=False)
-    _resources: _Patterns = field(init=False, repr=False, compare=False)
-    _tests: tuple[_Test, ...] = field(init=False, repr=False, compare=False)
+    _actions: Patterns = field(init=False, repr=False, compare=False)
+    _resources: Patterns = field(init=False, repr=False, compare=False)
+    _tests: tuple[Test, ...] = field(init=False, repr=False, compare=False)
     # Whether a condition reads a resource's tags, which costs the caller a database look-up.
     costly: bool = field(init=False, repr=False, compare=False)
 
@@ -314,9 +76,9 @@ class Statement:
         decision = Decision(allowed=not deny, explicit_deny=deny, policy=self.policy, statement=self.name)
         object.__setattr__(self, "decision", decision)
         # Actions are case-insensitive: patterns are lower-cased here, the request's action in Policy.candidates.
-        object.__setattr__(self, "_actions", _Patterns(action.lower() for action in self.actions))
-        object.__setattr__(self, "_resources", _Patterns(self.resources))
-        object.__setattr__(self, "_tests", tuple(_compile(*condition) for condition in self.conditions))
+        object.__setattr__(self, "_actions", Patterns(action.lower() for action in self.actions))
+        object.__setattr__(self, "_resources", Patterns(self.resources))
+        object.__setattr__(self, "_tests", tuple(compile_test(*condition) for condition in self.conditions))
         costly = any(key.startswith("aws:resourcetag/") for _, key, _ in self.conditions)
         object.__setattr__(self, "costly", costly)
 
@@ -536,8 +298,8 @@ class _Reader:
             raise self.error(place, "not a JSON object of condition operators")
         found: list[Condition] = []
         for operator, keys in raw.items():
-            base, quantifier = _split_operator(str(operator))
-            if base not in _TESTS or (base == "Null" and quantifier is not None):
+            base, quantifier = split_operator(str(operator))
+            if base not in TESTS or (base == "Null" and quantifier is not None):
                 raise self.error(place, f"operator {operator!r} is not evaluated by incidentd")
             if not isinstance(keys, Mapping):
                 raise self.error(f"{place}.{operator}", "not a JSON object of condition keys")
@@ -564,7 +326,7 @@ class _Reader:
         for item in items:
             if not isinstance(item, str | bool):
                 raise self.error(place, f"{item!r} is not a string or a boolean (lists of them are fine)")
-            value = _text(item)
+            value = as_text(item)
             self.no_variable(value, place)
             if operator in ("Bool", "Null"):
                 if value.lower() not in ("true", "false"):

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from incidentd.auth.actions import SHARABLE_CONTACT_ACTIONS, SHARABLE_PLAN_ACTIONS
-from incidentd.auth.policy import matches
+from incidentd.auth.patterns import matches
 from incidentd.auth.principals import Principal
 from incidentd.domain import arns
 from incidentd.store import shares
