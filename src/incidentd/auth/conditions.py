@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -30,23 +31,37 @@ def as_text(value: str | bool) -> str:
     return value
 
 
-class Test:
+class Test(abc.ABC):
     """One key under one condition operator, with the policy's values for it compiled."""
 
-    __slots__ = ("absent", "key", "negated", "quantifier")
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        """The lookup key the test reads."""
+        self.key = key
+
+    @abc.abstractmethod
+    def holds(self, context: ConditionContext) -> bool:
+        """Whether the request's value for the key passes the test."""
+
+
+class _Compared(Test):
+    """An operator that compares the request's values with the policy's: every one but Null."""
+
+    __slots__ = ("absent", "negated", "quantifier")
 
     def __init__(self, key: str, negated: bool, quantifier: str | None) -> None:
         """Work out once what the test says when the request has no value for the key."""
-        self.key = key
+        super().__init__(key)
         self.negated = negated
         self.quantifier = quantifier
         # IAM: a missing key fails a test, except a negated operator (it then holds); ForAllValues over no
         # values holds and ForAnyValue over no values fails, whatever the operator.
         self.absent = {None: negated, "all": True, "any": False}[quantifier]
 
+    @abc.abstractmethod
     def positive(self, value: str | bool) -> bool:
         """Whether the operator without its negation matches one request value against any policy value."""
-        raise NotImplementedError
 
     def holds(self, context: ConditionContext) -> bool:
         """Whether the request's value for the key passes the test."""
@@ -65,7 +80,7 @@ class Test:
         return self.positive(value) != self.negated
 
 
-class _Equals(Test):
+class _Equals(_Compared):
     """StringEquals and StringNotEquals: exact, case-sensitive."""
 
     __slots__ = ("values",)
@@ -80,7 +95,7 @@ class _Equals(Test):
         return as_text(value) in self.values
 
 
-class _Like(Test):
+class _Like(_Compared):
     """StringLike and StringNotLike: case-sensitive, with `*` and `?` over the whole string."""
 
     __slots__ = ("patterns",)
@@ -95,7 +110,7 @@ class _Like(Test):
         return self.patterns.match(as_text(value))
 
 
-class _Arn(Test):
+class _Arn(_Compared):
     """ArnLike, ArnEquals and their negations: IAM gives ArnEquals the same meaning as ArnLike, each of the six
     colon-separated parts matched on its own (case-sensitive, wildcards within the part)."""
 
@@ -121,7 +136,7 @@ class _Arn(Test):
         return any(all(p.match(part) for p, part in zip(arn, parts, strict=True)) for arn in self.segmented)
 
 
-class _Bool(Test):
+class _Bool(_Compared):
     """Bool: "true" or "false" (any case) against a boolean request value."""
 
     __slots__ = ("values",)
@@ -148,7 +163,7 @@ class _Null(Test):
 
     def __init__(self, key: str, values: Sequence[str]) -> None:
         """Keep which of absent (True) and present (False) the policy accepts."""
-        super().__init__(key, negated=False, quantifier=None)
+        super().__init__(key)
         self.when_absent = frozenset(value == "true" for value in values)
 
     def holds(self, context: ConditionContext) -> bool:
