@@ -26,11 +26,6 @@ class Principal:
     arn: str
     policies: tuple[Policy, ...] | None = field(default=None, compare=False)
 
-    @property
-    def restricted(self) -> bool:
-        """Whether its calls are checked against identity policies."""
-        return self.policies is not None
-
     @classmethod
     def user(cls, account_id: str, name: str, policies: tuple[Policy, ...] | None = None) -> Principal:
         """An IAM user of the account (an access key's, or an alert source's)."""
