@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from runbook_support import create, get, reaches, steps
 
@@ -148,6 +149,11 @@ def test_a_runbook_calls_back_into_its_incident_then_pauses(incidents, server, a
     assert steps(done)[-1] == ("Hold", "Success")
 
 
+def moved_on(execution: dict[str, Any], step: str) -> bool:
+    """Whether an execution has left the pause of `step`, by running on or by waiting at another step."""
+    return execution["AutomationExecutionStatus"] != "Waiting" or execution.get("CurrentStepName") != step
+
+
 def test_the_builtin_template_runs_its_four_phases(incidents, server, account, replication_set):
     ssm = server.client(account, "ssm")
     plan_arn = plan(
@@ -166,7 +172,8 @@ def test_the_builtin_template_runs_its_four_phases(incidents, server, account, r
         waiting = reaches(ssm, execution_id, "Waiting")
         phases.append(waiting["CurrentStepName"])
         ssm.send_automation_signal(AutomationExecutionId=execution_id, SignalType="Resume")
-        wait_until(lambda: get(ssm, execution_id)["AutomationExecutionStatus"] != "Waiting")
+        # The next phase may pause again before a poll sees it run: wait for the step to move on, not for a status.
+        wait_until(lambda: moved_on(get(ssm, execution_id), waiting["CurrentStepName"]))
 
     done = reaches(ssm, execution_id)
     assert phases == ["Triage", "Diagnosis", "Mitigation", "Recovery"]
