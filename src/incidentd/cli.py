@@ -1,4 +1,4 @@
-"""The `incidentd` command: serve, worker, migrate, check-paging, policy."""
+"""The `incidentd` command: serve, worker, migrate, check-paging, policy, user."""
 
 from __future__ import annotations
 
@@ -144,7 +144,12 @@ def _application(
         engine.start_thread()
         wake = engine.wake.set
     dispatcher = Dispatcher(invoker, credentials, on_write=wake)
-    application = Application(dispatcher, routes=plain_routes(invoker, wake))
+    console = None
+    if settings.console.enabled:
+        from incidentd.console.app import console_app
+
+        console = console_app(invoker, wake)
+    application = Application(dispatcher, routes=plain_routes(invoker, wake), console=console)
     # The service models and everything loaded so far live as long as the process: keep the cyclic garbage
     # collector from walking them again and again under load.
     gc.freeze()
@@ -225,6 +230,13 @@ def policy_command(args: argparse.Namespace) -> int:
     return policies.run(args, _settings(args))
 
 
+def user_command(args: argparse.Namespace) -> int:
+    """Add, list, change or remove the console's local users."""
+    from incidentd import user_command as users
+
+    return users.run(args, _settings(args))
+
+
 def _positive(text: str) -> int:
     number = int(text)
     if number < 1:
@@ -242,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("migrate", migrate_command, "apply database migrations and exit"),
         ("check-paging", check_paging_command, "list contacts, plans and rotations that would page nobody"),
         ("policy", policy_command, "show the built-in policies, or simulate what a key may do"),
+        ("user", user_command, "add, list, change or remove the console's users"),
     ):
         sub = commands.add_parser(name, help=help_text)
         sub.set_defaults(func=func)
@@ -259,6 +272,10 @@ def build_parser() -> argparse.ArgumentParser:
             from incidentd import policy_command as policies
 
             policies.add_arguments(sub)
+        if name == "user":
+            from incidentd import user_command as users
+
+            users.add_arguments(sub)
         if name == "check-paging":
             sub.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
         if name == "worker":

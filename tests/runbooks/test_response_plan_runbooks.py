@@ -173,7 +173,8 @@ def test_the_builtin_template_runs_its_four_phases(incidents, server, account, r
         phases.append(waiting["CurrentStepName"])
         ssm.send_automation_signal(AutomationExecutionId=execution_id, SignalType="Resume")
         # The next phase may pause again before a poll sees it run: wait for the step to move on, not for a status.
-        wait_until(lambda: moved_on(get(ssm, execution_id), waiting["CurrentStepName"]))
+        step = waiting["CurrentStepName"]
+        wait_until(lambda step=step: moved_on(get(ssm, execution_id), step))
 
     done = reaches(ssm, execution_id)
     assert phases == ["Triage", "Diagnosis", "Mitigation", "Recovery"]

@@ -49,30 +49,34 @@ _ACKNOWLEDGE = _allow(
     ],
 )
 
+_READ_ONLY = _allow(
+    "ReadOnly",
+    [
+        "ssm-incidents:Get*",
+        "ssm-incidents:List*",
+        "ssm-incidents:BatchGet*",
+        "ssm-contacts:Get*",
+        "ssm-contacts:List*",
+        "ssm-contacts:Describe*",
+        "ssm:Get*",
+        "ssm:List*",
+        "ssm:Describe*",
+    ],
+)
+
+# What the console's responder does besides reading and resolving: page someone more, answer a waiting runbook.
+_RESPOND = _allow("RespondToIncidents", ["ssm-contacts:StartEngagement", "ssm:SendAutomationSignal"])
+
 DOCUMENTS: dict[str, dict[str, Any]] = {
     "IncidentManagerFullAccess": {
         "Version": _VERSION,
         "Statement": [_allow("FullAccess", ["ssm-incidents:*", "ssm-contacts:*", "ssm:*"])],
     },
     "IncidentManagerResolverAccess": {"Version": _VERSION, "Statement": [*_RESOLVER, _ACKNOWLEDGE]},
-    "IncidentManagerReadOnlyAccess": {
+    "IncidentManagerReadOnlyAccess": {"Version": _VERSION, "Statement": [_READ_ONLY]},
+    "IncidentManagerResponderAccess": {
         "Version": _VERSION,
-        "Statement": [
-            _allow(
-                "ReadOnly",
-                [
-                    "ssm-incidents:Get*",
-                    "ssm-incidents:List*",
-                    "ssm-incidents:BatchGet*",
-                    "ssm-contacts:Get*",
-                    "ssm-contacts:List*",
-                    "ssm-contacts:Describe*",
-                    "ssm:Get*",
-                    "ssm:List*",
-                    "ssm:Describe*",
-                ],
-            )
-        ],
+        "Statement": [_READ_ONLY, *_RESOLVER, _ACKNOWLEDGE, _RESPOND],
     },
     "IncidentManagerIngestAccess": {
         "Version": _VERSION,

@@ -11,6 +11,7 @@ from typing import Any
 
 from incidentd.auth.principals import Principal
 from incidentd.config.access import AccessSettings
+from incidentd.config.console import ConsoleSettings
 from incidentd.config.credentials import read_credentials
 from incidentd.config.delivery import DeliverySettings
 from incidentd.config.logs import LogSettings
@@ -48,6 +49,7 @@ class Settings:
     delivery: DeliverySettings = DeliverySettings()
     notifications: NotifySettings = NotifySettings()
     logging: LogSettings = LogSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     def caller_name(self, access_key_id: str) -> str:
         """The user name that createdBy/lastModifiedBy ARNs show for a key."""
@@ -99,4 +101,5 @@ def from_toml(raw: Mapping[str, Any], environ: Mapping[str, str] | None = None, 
         delivery=DeliverySettings.read(raw, env),
         notifications=NotifySettings.read(raw, env, credentials),
         logging=LogSettings.read(raw, env),
+        console=ConsoleSettings.read(raw),
     )

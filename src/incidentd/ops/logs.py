@@ -66,3 +66,5 @@ def configure(settings: LogSettings, stream: Any = None) -> None:
     root.setLevel(settings.level.upper())
     # The access log costs a formatted line per request: the server checks isEnabledFor before building one.
     logging.getLogger(ACCESS_LOGGER).setLevel(logging.INFO if settings.access else logging.WARNING)
+    # httpx logs every request the console's single sign-on makes to the provider at INFO: noise, not news.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -23,9 +23,11 @@ access_log = logging.getLogger(ACCESS_LOGGER)
 class Application:
     """ASGI entry point: the plain endpoints answer their paths, the dispatcher every AWS API request."""
 
-    def __init__(self, dispatcher: Dispatcher, routes: PlainRoutes | None = None) -> None:
+    def __init__(self, dispatcher: Dispatcher, routes: PlainRoutes | None = None, console: Any = None) -> None:
         self.dispatcher = dispatcher
         self.routes = routes if routes is not None else PlainRoutes()
+        # The web console (an ASGI application of its own) answers everything under /console.
+        self.console = console
         # A plain handler may block (ingest writes, /metrics reads): it runs on a thread of its own.
         self.plain_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="incidentd-plain")
 
@@ -34,6 +36,9 @@ class Application:
             await _lifespan(receive, send)
             return
         if scope["type"] != "http":
+            return
+        if self.console is not None and scope["path"].startswith("/console"):
+            await self.console(scope, receive, send)
             return
         body, too_large = await _read_body(receive)
         headers = _headers(scope["headers"])

@@ -207,3 +207,34 @@ def receipts(conn: Connection, account_id: str, page_arn: str) -> list[dict[str,
     """A page's receipts in the order they were recorded."""
     query = sa.select(r).where(r.c.account_id == account_id, r.c.page_arn == page_arn).order_by(r.c.id)
     return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def counts_by_incident(conn: Connection, account_id: str, incident_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """Per incident: how many engagements it has, and how many of them someone acknowledged (a page read)."""
+    if not incident_ids:
+        return {}
+    read = (
+        sa.select(p.c.engagement_arn)
+        .where(p.c.account_id == account_id, p.c.engagement_arn == e.c.arn, p.c.read_ms.is_not(None))
+        .exists()
+    )
+    query = (
+        sa.select(e.c.incident_id, sa.func.count(), sa.func.sum(sa.case((read, 1), else_=0)))
+        .where(e.c.account_id == account_id, e.c.incident_id.in_(incident_ids))
+        .group_by(e.c.incident_id)
+    )
+    return {incident: (int(total), int(acknowledged or 0)) for incident, total, acknowledged in conn.execute(query)}
+
+
+def page_with_code(conn: Connection, account_id: str, engagement_arns: list[str], accept_code: str) -> str | None:
+    """The ARN of the newest page of these engagements that went out with this accept code, or None."""
+    if not engagement_arns:
+        return None
+    query = (
+        sa.select(p.c.arn)
+        .where(p.c.account_id == account_id, p.c.engagement_arn.in_(engagement_arns), p.c.accept_code == accept_code)
+        .order_by(p.c.created_ms.desc())
+        .limit(1)
+    )
+    arn: str | None = conn.execute(query).scalar()
+    return arn

@@ -20,6 +20,7 @@ def _columns(doc: dict[str, Any]) -> dict[str, Any]:
         "impact": doc["impact"],
         "created_by": doc["incidentRecordSource"]["createdBy"],
         "dedupe_string": doc["dedupeString"],
+        "title": doc["title"],
         "doc": doc,
     }
 
@@ -88,6 +89,7 @@ class IncidentQuery:
     impacts: list[int] = field(default_factory=list)
     created_by: list[str] = field(default_factory=list)
     arn_prefix: str | None = None  # only incidents whose ARN starts so (those of one plan of another account)
+    title_contains: str | None = None  # the console's search: titles holding this text, in any case
 
 
 def page(
@@ -108,7 +110,7 @@ def page_sql(
 
 
 # One Prepared statement per combination of filters (and of list lengths), each compiled once per dialect.
-_PAGES: dict[tuple[bool, bool, int, int, int, bool, bool], Prepared] = {}
+_PAGES: dict[tuple[bool, bool, int, int, int, bool, bool, bool], Prepared] = {}
 _MAX_PAGES = 512  # a bound on the cache; beyond it, rare combinations are compiled per request
 
 
@@ -125,8 +127,9 @@ def _page(
     if after is not None:
         params["k_pos_ms"], params["k_pos_arn"] = after
     if query.arn_prefix is not None:
-        escaped = query.arn_prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_")
-        params["k_prefix"] = f"{escaped}%"
+        params["k_prefix"] = f"{_escape_like(query.arn_prefix)}%"
+    if query.title_contains is not None:
+        params["k_title"] = f"%{_escape_like(query.title_contains.lower())}%"
     key = (
         query.created_after_ms is not None,
         query.created_before_ms is not None,
@@ -135,6 +138,7 @@ def _page(
         len(query.created_by),
         after is not None,
         query.arn_prefix is not None,
+        query.title_contains is not None,
     )
     statement = _PAGES.get(key)
     if statement is None:
@@ -142,6 +146,11 @@ def _page(
         if len(_PAGES) < _MAX_PAGES:
             _PAGES[key] = statement
     return statement, params
+
+
+def _escape_like(text: str) -> str:
+    """Text matched literally inside a LIKE pattern whose escape character is `!`."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
 
 def _page_statement(
@@ -152,6 +161,7 @@ def _page_statement(
     created_by: int,
     has_position: bool,
     has_prefix: bool = False,
+    has_title: bool = False,
 ) -> sa.Select[Any]:
     def binds(prefix: str, count: int, type_: Any) -> list[Any]:
         return [sa.bindparam(f"{prefix}_{i}", type_=type_) for i in range(count)]
@@ -171,6 +181,8 @@ def _page_statement(
         statement = statement.where(t.c.created_by.in_(binds("k_by", created_by, sa.String)))
     if has_prefix:
         statement = statement.where(t.c.arn.like(sa.bindparam("k_prefix", type_=sa.String), escape="!"))
+    if has_title:
+        statement = statement.where(sa.func.lower(t.c.title).like(sa.bindparam("k_title", type_=sa.String), escape="!"))
     if has_position:
         position = sa.tuple_(sa.bindparam("k_pos_ms", type_=sa.BigInteger), sa.bindparam("k_pos_arn", type_=sa.String))
         statement = statement.where(sa.tuple_(t.c.creation_ms, t.c.arn) < position)

@@ -77,6 +77,7 @@ incidents = sa.Table(
     sa.Column("created_by", sa.String(1000), nullable=False),
     sa.Column("dedupe_string", sa.String(1000), nullable=False),
     sa.Column("doc", JsonText, nullable=False),
+    sa.Column("title", sa.String(200), nullable=True),  # the console searches by it
     sa.PrimaryKeyConstraint("account_id", "arn"),
     # Newest first with a stable tie-break: the order ListIncidentRecords pages through by keyset.
     sa.Index("ix_incidents_account_created", "account_id", "creation_ms", "arn"),
@@ -347,4 +348,53 @@ automation_steps = sa.Table(
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("doc", JsonText, nullable=False),
     sa.PrimaryKeyConstraint("account_id", "execution_id", "seq"),
+)
+
+# The console's users, by the name they sign in with; each belongs to one account with one role.
+console_users = sa.Table(
+    "console_users",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(256), nullable=False),
+    sa.Column("contact_alias", sa.String(255), nullable=True),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
+
+# Signed-in browsers. Only a hash of the cookie's id is stored: a copy of the database signs nobody in.
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("user_name", sa.String(255), nullable=False),
+    sa.Column("source", sa.String(8), nullable=False),  # "local" or "oidc"
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("seen_ms", sa.BigInteger, nullable=False),
+    sa.Index("ix_console_sessions_user", "source", "user_name"),
+    sa.Index("ix_console_sessions_seen", "seen_ms"),
+)
+
+# Single sign-ons between the redirect to the provider and its return, on whichever node the browser comes back to.
+console_sign_ins = sa.Table(
+    "console_sign_ins",
+    metadata,
+    sa.Column("state", sa.String(64), primary_key=True),
+    sa.Column("verifier", sa.String(128), nullable=False),
+    sa.Column("nonce", sa.String(64), nullable=False),
+    sa.Column("next_path", sa.String(2048), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Index("ix_console_sign_ins_created", "created_ms"),
+)
+
+# What each person chose in the console, by their user ARN (local and single sign-on users alike).
+console_preferences = sa.Table(
+    "console_preferences",
+    metadata,
+    sa.Column("user_arn", sa.String(2048), primary_key=True),
+    sa.Column("time_zone", sa.String(64), nullable=False),
 )

@@ -1,0 +1,150 @@
+"""Helpers of the console's browser tests: pages that record their errors, signing in through the form, axe-core,
+and a server that pages by e-mail (copied from tests/paging, which is not on sys.path when only tests/console runs)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from axe_playwright_python.sync_playwright import Axe
+from console_support import PASSWORD
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+
+from mailsink import MailSink
+from support import Account, Server, wait_until
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's: Playwright cannot download its own here
+WIDE = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}  # an iPhone 12 to 15, in CSS pixels
+BAD_IMPACTS = ("serious", "critical")
+# Reported as an error by the page itself: a CSP violation, an exception, a failed load all end up here.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`);
+});
+"""
+
+_axe = Axe()
+
+
+@dataclass
+class Browsing:
+    """Browser contexts opened by one test, and every error their pages reported."""
+
+    browser: Browser
+    contexts: list[BrowserContext] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def page(self, **options: Any) -> Page:
+        """A page of a new context (1280x800 in UTC unless told otherwise) whose errors are recorded."""
+        options.setdefault("viewport", WIDE)
+        options.setdefault("timezone_id", "UTC")
+        options.setdefault("locale", "en-GB")
+        context = self.browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        context.add_init_script(CSP_LISTENER)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.on("console", lambda message: self._console(page, message))
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: uncaught {error}"))
+        return page
+
+    def _console(self, page: Page, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(f"{page.url}: {message.text}")
+
+    def expect_error(self, text: str) -> None:
+        """Take back the one error a test provoked on purpose (a refused form answers 400, which Chromium reports)."""
+        found = [error for error in self.errors if text in error]
+        assert len(found) == 1, (text, self.errors)
+        self.errors.remove(found[0])
+
+    def close(self) -> None:
+        """Close every context."""
+        for context in self.contexts:
+            context.close()
+
+
+def sign_in(page: Page, endpoint: str, name: str, password: str = PASSWORD) -> None:
+    """Sign in through the form, as a person does, and wait for the incident list."""
+    page.goto(f"{endpoint}/console/sign-in")
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1, name="Incidents")).to_be_visible()
+
+
+def console_path(arn: str) -> str:
+    """The console path of an incident."""
+    plan, incident = arn.split("/")[1:3]
+    return f"/console/incidents/{plan}/{incident}"
+
+
+def serious_violations(page: Page) -> list[str]:
+    """What axe-core finds of impact serious or critical on the page as it is, one line per element."""
+    result = _axe.run(page)
+    found = []
+    for violation in result.response["violations"]:
+        if violation["impact"] in BAD_IMPACTS:
+            for node in violation["nodes"]:
+                found.append(f"{violation['id']} ({violation['impact']}): {node['target']} {node['failureSummary']}")
+    return found
+
+
+def horizontal_overflow(page: Page) -> int:
+    """How far the page scrolls sideways, in CSS pixels (0 when it fits)."""
+    return int(page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth"))
+
+
+def notes_of(incidents, incident_arn: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """The incident's notes through the API: its Custom Events whose data is an object (the console writes
+    {"content", "author"}; "Incident Started" is a Custom Event too, with a string)."""
+    summaries = incidents.list_timeline_events(
+        incidentRecordArn=incident_arn,
+        filters=[{"key": "eventType", "condition": {"equals": {"stringValues": ["Custom Event"]}}}],
+    )["eventSummaries"]
+    events = [
+        incidents.get_timeline_event(incidentRecordArn=incident_arn, eventId=summary["eventId"])["event"]
+        for summary in summaries
+    ]
+    return [data for event in events if isinstance(data := json.loads(event["eventData"]), dict)]
+
+
+# E-mail paging, as tests/paging/paging_support.py does it.
+
+PAGING_CONFIG = """
+[replication]
+settle_seconds = 0.2
+"""
+
+
+def mailing_server(database_url: str, workdir: Path, sink: MailSink) -> Server:
+    """An incidentd server (not started) whose e-mail pages go to the sink."""
+    env = {"INCIDENTD_SMTP_URL": sink.url, "INCIDENTD_EMAIL_FROM": "incidentd@example.com"}
+    return Server(database_url, workdir, PAGING_CONFIG, extra_env=env)
+
+
+def onboard(server: Server, account: Account) -> None:
+    """Give the account an ACTIVE replication set."""
+    incidents = server.client(account)
+    arn = incidents.create_replication_set(regions={"us-east-1": {}})["arn"]
+    wait_until(lambda: incidents.get_replication_set(arn=arn)["replicationSet"]["status"] == "ACTIVE")
+
+
+def address_of(alias: str, account: Account) -> str:
+    """An e-mail address no other test's contact has (the sink is shared)."""
+    return f"{alias}.{account.account_id}@example.com"
+
+
+def person_with_email(contacts, sink: MailSink, alias: str, account: Account) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A personal contact with an e-mail channel activated the way a user does it: with the code it was sent."""
+    address = address_of(alias, account)
+    contact = contacts.create_contact(Alias=alias, Type="PERSONAL", Plan={"Stages": []})["ContactArn"]
+    channel = contacts.create_contact_channel(
+        ContactId=contact, Name=f"{alias} mail", Type="EMAIL", DeliveryAddress={"SimpleAddress": address}
+    )["ContactChannelArn"]
+    (activation,) = sink.wait_for_mail(address)
+    contacts.activate_contact_channel(ContactChannelId=channel, ActivationCode=activation.code())
+    return contact, channel
