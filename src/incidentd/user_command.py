@@ -33,6 +33,10 @@ def add_arguments(sub: argparse.ArgumentParser) -> None:
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     remove = actions.add_parser("remove", help="remove a user and end their sessions")
     remove.add_argument("name")
+    for sub_command in actions.choices.values():
+        # Also accepted after the sub-command; SUPPRESS keeps a value given before it (argparse would reset it).
+        sub_command.add_argument("--database", default=argparse.SUPPRESS, help="sqlite:///path or postgresql://…")
+        sub_command.add_argument("--config", default=argparse.SUPPRESS, help="TOML config file (or INCIDENTD_CONFIG)")
 
 
 def run(args: argparse.Namespace, settings: config.Settings) -> int:

@@ -43,6 +43,7 @@ KEYS: dict[str, tuple[str, str, Account]] = {
         ("IncidentManagerFullAccess", "Full", "full"),
         ("IncidentManagerResolverAccess", "Resolver", "resolver"),
         ("IncidentManagerReadOnlyAccess", "ReadOnly", "reader"),
+        ("IncidentManagerResponderAccess", "Responder", "responder"),
         ("IncidentManagerIngestAccess", "Ingest", "ingest"),
     )
 }

@@ -19,6 +19,7 @@ CHROMIUM = "/usr/bin/chromium"  # Debian's: Playwright cannot download its own h
 WIDE = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}  # an iPhone 12 to 15, in CSS pixels
 BAD_IMPACTS = ("serious", "critical")
+LIGHT_BACKGROUND = "rgb(255, 255, 255)"  # console.css --bg in light; dark is #0d1117
 # Reported as an error by the page itself: a CSP violation, an exception, a failed load all end up here.
 CSP_LISTENER = """
 document.addEventListener("securitypolicyviolation", (event) => {
@@ -91,6 +92,14 @@ def serious_violations(page: Page) -> list[str]:
             for node in violation["nodes"]:
                 found.append(f"{violation['id']} ({violation['impact']}): {node['target']} {node['failureSummary']}")
     return found
+
+
+def violations_in(page: Page, scheme: str) -> list[str]:
+    """serious_violations with the page shown in a colour scheme ("light" or "dark"), making sure it took."""
+    page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (background == LIGHT_BACKGROUND) == (scheme == "light"), (scheme, background)
+    return serious_violations(page)
 
 
 def horizontal_overflow(page: Page) -> int:
