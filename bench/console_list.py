@@ -111,6 +111,7 @@ RARE_WORD = "kerberos"  # about one title in 50,000: a search that reads the who
 RARE_EVERY = 50_000
 VIEWER, PASSWORD = "bench-viewer", "bench viewer password"  # noqa: S105 - a throwaway local user
 DEEP_PAGES = 20  # "Older" links followed for the deep page
+CONSOLE_OFF = "\n[console]\nenabled = false\n"
 FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 OLDER = re.compile(r'href="([^"]+)" rel="next"')
 
@@ -123,11 +124,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=1_000_000, help="incidents in the bench account (1,000,000)")
     parser.add_argument("--requests", type=int, default=300, help="measured requests per case (default 300)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds the requests are spread over (default 3)")
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured requests before each case (default 20)")
     parser.add_argument("--api-requests", type=int, default=3000, help="GetResponsePlan per server (default 3000)")
     parser.add_argument("--api-rounds", type=int, default=6, help="alternating rounds of the API (default 6)")
     parser.add_argument("--repeats", type=int, default=10, help="in-process timings per case (default 10)")
     parser.add_argument("--profile", action="store_true", help="cProfile every case in process, not only misses")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count GetResponsePlan's instructions with callgrind, console mounted and off (minutes)",
+    )
     parser.add_argument(
         "--cache-dir",
         type=Path,
@@ -181,7 +188,7 @@ def ensure_database(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
 
 def _remove_database(path: Path) -> None:
     """A SQLite file and its WAL and shared-memory files, where they exist."""
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", "-writer.lock"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
@@ -385,7 +392,7 @@ def serve(workdir: Path, url: str, name: str, console: bool) -> servers.Process:
     """`incidentd serve --no-worker` on the database, with the console mounted or `[console] enabled = false`."""
     port = servers.free_port()
     settings = workdir / f"{name}.toml"
-    settings.write_text("" if console else "[console]\nenabled = false\n")
+    settings.write_text("" if console else CONSOLE_OFF)
     command = [sys.executable, "-m", "incidentd.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--database", url, "--config", str(settings), "--no-worker"]
     return servers.Process(name, command, port, workdir, servers.incidentd_env(ACCOUNT))
@@ -469,6 +476,12 @@ class Timing:
     latencies_ms: list[float]
     html_bytes: int
     rows: int
+    round_p50_ms: list[float] = field(default_factory=list)
+
+    def add(self, other: Timing) -> Timing:
+        """This and another round's timing of the same case, together."""
+        rounds = [*self.round_p50_ms, other.p(0.5)]
+        return Timing(self.latencies_ms + other.latencies_ms, other.html_bytes, other.rows, rounds)
 
     def p(self, fraction: float) -> float:
         """A percentile: the value below which `fraction` of the sorted latencies fall."""
@@ -483,7 +496,13 @@ class Timing:
             "p99_ms": self.p(0.99),
             "max_ms": max(self.latencies_ms),
         }
-        return {**{k: round(v, 2) for k, v in summary.items()}, "html_bytes": self.html_bytes, "rows": self.rows}
+        return {
+            **{k: round(v, 2) for k, v in summary.items()},
+            "html_bytes": self.html_bytes,
+            "rows": self.rows,
+            "round_p50_ms": [round(v, 2) for v in self.round_p50_ms],
+            "latencies_ms": [round(v, 2) for v in self.latencies_ms],
+        }
 
 
 def measure(http: httpx.Client, method: str, path: str, count: int, warmup: int, **request: Any) -> Timing:
@@ -505,15 +524,18 @@ def measure(http: httpx.Client, method: str, path: str, count: int, warmup: int,
 def measure_list(
     browser: httpx.Client, the_cases: list[Case], hello: servers.Process, args: argparse.Namespace
 ) -> dict[str, Timing]:
-    """The hello-world, every case, then the hello-world again (noise shows as a difference between the two)."""
-    found = {}
+    """In each of --rounds rounds, the hello-world and then every case: a burst of noise is shared out, not
+    charged to one case. Each is warmed up in the first round only."""
+    found = {name: Timing([], 0, 0) for name in ["hello-world", *(case.name for case in the_cases)]}
+    per_round = max(1, args.requests // args.rounds)
     with httpx.Client(base_url=hello.url, timeout=60) as plain:
-        found["hello-world (before)"] = measure(plain, "GET", "/console/", args.requests, args.warmup)
-        for case in the_cases:
-            log(f"  {case.name}: {case.path}")
-            found[case.name] = measure(browser, "GET", case.path, args.requests, args.warmup, headers=case.headers)
-            log(f"    p50 {found[case.name].p(0.5):.1f} ms, p99 {found[case.name].p(0.99):.1f} ms")
-        found["hello-world (after)"] = measure(plain, "GET", "/console/", args.requests, args.warmup)
+        for number in range(args.rounds):
+            warmup = args.warmup if number == 0 else 0
+            found["hello-world"] = found["hello-world"].add(measure(plain, "GET", "/console/", per_round, warmup))
+            for case in the_cases:
+                got = measure(browser, "GET", case.path, per_round, warmup, headers=case.headers)
+                found[case.name] = found[case.name].add(got)
+                log(f"  round {number + 1}, {case.name}: p50 {got.p(0.5):.1f} ms, p99 {got.p(0.99):.1f} ms")
     return found
 
 
@@ -624,6 +646,26 @@ def _statements(conn: sa.Connection, call: Callable[[], Any]) -> list[tuple[str,
     return sent
 
 
+def count_instructions(requests: int) -> dict[str, float]:
+    """Instructions per GetResponsePlan (read cache, and without), console mounted and off: bench/instructions.py's
+    callgrind run, its config with [console] enabled = false added for the second."""
+    import instructions
+
+    shipped = instructions.CONFIG
+    found = {}
+    with tempfile.TemporaryDirectory(prefix="incidentd-console-instructions-") as folder:
+        try:
+            for label, extra in (("console mounted", ""), ("console off", CONSOLE_OFF)):
+                instructions.CONFIG = shipped + extra
+                for number, scenario in enumerate(instructions.SCENARIOS[:2]):
+                    workdir = Path(folder) / f"{label.replace(' ', '-')}-{number}"
+                    found[f"{scenario.name}, {label}"] = instructions.per_request(None, scenario, requests, workdir)
+                    log(f"  {scenario.name}, {label}: {found[f'{scenario.name}, {label}']:,.0f} instructions")
+        finally:
+            instructions.CONFIG = shipped
+    return found
+
+
 def in_process(url: str) -> tuple[Console, SignedIn]:
     """The console's handlers on the database, in this process, and the signed-in viewer they serve."""
     environ = {**os.environ, "INCIDENTD_CREDENTIALS": ACCOUNT.credentials, "INCIDENTD_DATABASE_URL": url}
@@ -693,15 +735,17 @@ def report(document: dict[str, Any]) -> None:
         "sequential requests per case, one keep-alive client\n"
     )
     print(
-        "| case | p50 ms | p90 ms | p99 ms | max ms | p50 / hello p50 | HTML KB | rows | p99 ≤ 150 ms | HTML < 100 KB |"
+        "| case | p50 ms | p90 ms | p99 ms | max ms | p50 / hello p50 | p50 per round | HTML KB | rows "
+        "| p99 ≤ 150 ms | HTML < 100 KB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, t in timings.items():
         is_case = not name.startswith("hello")
         verdicts = (_verdict(t["p99_ms"] <= TARGET_P99_MS), _verdict(t["html_bytes"] < TARGET_HTML_BYTES))
         print(
             f"| {name} | {t['p50_ms']:.1f} | {t['p90_ms']:.1f} | {t['p99_ms']:.1f} | {t['max_ms']:.1f} "
-            f"| {t['p50_ms'] / hello:.1f}x | {t['html_bytes'] / 1000:.1f} | {t['rows']} "
+            f"| {t['p50_ms'] / hello:.1f}x | {' / '.join(f'{v:.1f}' for v in t['round_p50_ms'])} "
+            f"| {t['html_bytes'] / 1000:.1f} | {t['rows']} "
             f"| {verdicts[0] if is_case else 'baseline'} | {verdicts[1] if is_case else ''} |"
         )
     api = document["api"]
@@ -714,6 +758,10 @@ def report(document: dict[str, Any]) -> None:
         f"\np50 mounted / off, median of {len(api['p50_ratio_rounds'])} rounds: {api['p50_ratio_median']:.3f} "
         f"(rounds: {', '.join(map(str, api['p50_ratio_rounds']))})"
     )
+    if document.get("instructions"):
+        print("\n| instructions per request (callgrind) | count |\n|---|---|")
+        for name, count in document["instructions"].items():
+            print(f"| {name} | {count:,.0f} |")
     print("\n## In process (no HTTP, no session look-up): median ms of the handler and its parts\n")
     parts = list(next(iter(document["breakdown"].values())))
     print(f"| case | {' | '.join(parts)} |")
@@ -750,6 +798,9 @@ def _timings_dict(timings: dict[str, Timing]) -> dict[str, dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     """Build or reuse the data set, measure, explain, report; 1 if a case misses a target."""
     args = parse_args(argv)
+    load_before = os.getloadavg()
+    if load_before[0] > 1.0:
+        log(f"note: the machine is busy (load average {load_before[0]:.1f} on {os.cpu_count()} CPUs): expect noise")
     path, built = ensure_database(args)
     url = f"sqlite:///{path}"
     with contextlib.ExitStack() as stack:
@@ -765,16 +816,24 @@ def main(argv: list[str] | None = None) -> int:
         timings = measure_list(browser, the_cases, hello, args)
         log("measuring GetResponsePlan with the console mounted and without")
         api = compare_api(workdir, url, server, args)
+    counted = {}
+    if args.instructions:
+        log("counting GetResponsePlan's instructions with callgrind, console mounted and off")
+        counted = count_instructions(args.api_requests // 10)
+    load_after = os.getloadavg()
     log("explaining and timing each case in process")
     console, who = in_process(url)
     list_timings = _timings_dict(timings)
-    hello_p50 = statistics.median(t.p(0.5) for name, t in timings.items() if name.startswith("hello"))
+    hello_p50 = timings["hello-world"].p(0.5)
     missed = [c for c in the_cases if list_timings[c.name]["p99_ms"] > TARGET_P99_MS]
     document = {
         "meta": {
             "incidents": args.incidents,
             "requests": args.requests,
+            "rounds": args.rounds,
             "warmup": args.warmup,
+            "load_average_before": load_before,
+            "load_average_after": load_after,
             "python": platform.python_version(),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
             "build": built,
@@ -783,6 +842,7 @@ def main(argv: list[str] | None = None) -> int:
         "timings": list_timings,
         "hello_p50_ms": hello_p50,
         "api": {**api, "timings": _timings_dict(api["timings"])},
+        "instructions": counted,
         "plans": {case.name: explain(url, case) for case in the_cases},
         "breakdown": {case.name: breakdown(console, who, case, args.repeats) for case in the_cases},
         "profiles": {case.name: profile(console, who, case) for case in (the_cases if args.profile else missed)},

@@ -267,3 +267,24 @@ def test_the_chosen_time_zone_is_remembered_and_a_wrong_one_refused(
     assert client.post("/console/preferences", data={"csrf": token, "time_zone": "Asia/Kolkata"}).status_code == 303
     page = client.get("/console/").text
     assert "IST" in page and 'data-zone-chosen="yes"' in page and ' UTC"' in page  # the UTC time in the tooltip
+
+
+def test_the_timeline_shows_a_hundred_events_a_page_and_goes_on_to_older_ones(
+    server: Server, incidents, response_plan: str, viewer: str
+) -> None:
+    arn = _start(incidents, response_plan)
+    for number in range(120):
+        incidents.create_timeline_event(
+            incidentRecordArn=arn,
+            eventTime=1_700_000_000 + number,
+            eventType="Custom Event",
+            eventData=f'"note {number}"',
+        )
+    client = signed_in(server.endpoint, viewer)
+    first = client.get(f"{incident_path(arn)}?tab=timeline")
+    assert first.status_code == 200 and len(first.content) < 100_000
+    assert first.text.count('class="event"') == 100 and "note 119" in first.text and "note 19<" not in first.text
+    older = first.text.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    second = client.get(older).text
+    assert second.count('class="event"') == 21 and "note 0<" in second and "Newest events" in second
+    assert client.get(f"{incident_path(arn)}?tab=timeline&from=garbage").status_code == 200

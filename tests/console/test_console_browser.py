@@ -96,7 +96,7 @@ def add_note(page: Page, text: str) -> None:
     """Write a note and add it; wait until the page shows it."""
     page.get_by_label("Note", exact=True).fill(text)
     page.get_by_role("button", name="Add note").click()
-    expect(page.locator("pre").filter(has_text=text).first).to_be_visible()
+    expect(page.get_by_role("listitem").filter(has_text=text).first).to_be_visible()
 
 
 # 1. The list refreshes itself.
@@ -135,7 +135,7 @@ def test_a_note_added_on_the_incident_page_is_a_timeline_event_naming_who_wrote_
     assert page.url.startswith(f"{server.endpoint}{console_path(arn)}")
     author = f"arn:aws:iam::{account.account_id}:user/{responder}"
     assert notes_of(incidents, arn) == [{"content": text, "author": author}]
-    expect(page.locator("pre").filter(has_text=text)).to_contain_text(responder)
+    expect(page.get_by_role("listitem").filter(has_text=text)).to_contain_text(f"— {responder}")
 
 
 # 3 and 11. A page mailed for the incident, acknowledged with its code; the screenshot of the README.
@@ -190,9 +190,8 @@ def test_a_page_is_acknowledged_with_its_mailed_code_and_the_engagements_tab_sho
     # The README's picture: the incident's overview with a few notes and the page that went out.
     open_tab(page, "Overview")
     add_note(page, "Card authorisations time out at the acquirer; failing over to the secondary gateway.")
-    add_note(page, "Failover done at 14:05. Auth latency back under 400 ms, watching for 15 minutes.")
+    add_note(page, "Failover done. Auth latency back under 400 ms; watching it for 15 minutes.")
     add_note(page, "Acquirer confirms a network incident on their side; status page updated.")
-    page.get_by_label("Note", exact=True).fill("")
     page.evaluate("window.scrollTo(0, 0)")
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
@@ -465,3 +464,100 @@ def test_axe_finds_nothing_serious_on_any_page(
 
     found = {name: violations for name, violations in checked.items() if violations}
     assert found == {}, "\n".join(f"{name}:\n  " + "\n  ".join(v) for name, v in found.items())
+
+
+def test_scratch_focus(server, account, responder, incidents, response_plan, browsing):
+    start(incidents, response_plan, "Focus me")
+    page = browsing.page()
+    sign_in(page, server.endpoint, responder)
+    page.keyboard.press("j")
+    print("FOCUS0", page.evaluate("document.activeElement.outerHTML"))
+    page.wait_for_timeout(11_000)
+    print(
+        "FOCUS1",
+        page.evaluate("document.activeElement.outerHTML"),
+        page.evaluate("document.querySelectorAll('.selected').length"),
+    )
+    other = page.context.new_page()
+    other.goto(f"{server.endpoint}/console/")
+    other.get_by_role("button", name="Sign out").click()
+    page.wait_for_timeout(11_000)
+    print("URL", page.url)
+    print("ERRORS", browsing.errors)
+    browsing.errors.clear()
+
+
+# Bugs found while writing the tests above: each test says what a person should get, and fails until it is fixed
+# (strict: once the console is fixed the test passes, and the mark must go).
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="console bug: a note's edit form starts with its text plus the '— author' line, and saving stores both",
+)
+def test_saving_a_note_unchanged_keeps_its_text(
+    server: Server, account: Account, responder: str, incidents, response_plan: str, browsing: Browsing
+) -> None:
+    arn = start(incidents, response_plan, "Cache hit rate falling")
+    page = browsing.page()
+    sign_in(page, server.endpoint, responder)
+    open_incident(page, "Cache hit rate falling")
+    add_note(page, "Hit rate down to 40 % on cache-2")
+    open_tab(page, "Timeline")
+    page.get_by_text("Change the event of").first.click()
+
+    page.get_by_role("button", name="Save event").first.click()
+
+    expect(page.get_by_role("region", name="Timeline")).to_be_visible()
+    assert [note["content"] for note in notes_of(incidents, arn)] == ["Hit rate down to 40 % on cache-2"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="console bug: the list's refresh swaps in new rows and the focused link goes with them (focus to <body>)",
+)
+def test_the_list_refresh_keeps_the_keyboard_where_it_was(
+    server: Server, account: Account, responder: str, incidents, response_plan: str, browsing: Browsing
+) -> None:
+    start(incidents, response_plan, "Older incident")
+    start(incidents, response_plan, "Newer incident")
+    page = browsing.page()
+    page.clock.install()  # the refresh comes when the test says, not in 10 s
+    sign_in(page, server.endpoint, responder)
+    links = page.get_by_role("table", name="Incidents").get_by_role("link")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    expect(links.nth(1)).to_be_focused()
+
+    with page.expect_response(lambda response: "/console/incidents/rows" in response.url):
+        page.clock.run_for(10_500)
+    page.clock.run_for(1_000)  # htmx settles the swap on a timer
+
+    expect(links.nth(1)).to_be_focused(timeout=2_000)
+    page.keyboard.press("k")
+    expect(links.first).to_be_focused(timeout=2_000)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="console bug: when a session ends, the refresh's HX-Redirect sends sign-in next= the rows fragment's URL",
+)
+def test_a_list_whose_session_ended_goes_to_sign_in_and_comes_back_to_the_list(
+    server: Server, account: Account, responder: str, incidents, response_plan: str, browsing: Browsing
+) -> None:
+    page = browsing.page()
+    page.clock.install()
+    sign_in(page, server.endpoint, responder)
+    elsewhere = page.context.new_page()  # the same person signs out in another tab
+    elsewhere.goto(f"{server.endpoint}/console/on-call")
+    elsewhere.get_by_role("button", name="Sign out").click()
+    expect(elsewhere.get_by_role("button", name="Sign in")).to_be_visible()
+
+    page.clock.run_for(10_500)
+
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    browsing.forgive("status of 401 (Unauthorized)")  # the refresh's answer, as it should be
+    page.get_by_label("Username").fill(responder)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1, name="Incidents")).to_be_visible(timeout=2_000)

@@ -1,5 +1,9 @@
 """The migrations build exactly the schema that tables.py declares, on both databases."""
 
+import json
+
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -7,6 +11,7 @@ from alembic.script import ScriptDirectory
 from incidentd.store import migrate
 from incidentd.store.db import Database
 from incidentd.store.tables import metadata
+from support import create_postgres_database, drop_postgres_database
 
 
 def test_migrated_schema_matches_the_declared_tables(own_database):
@@ -23,5 +28,27 @@ def test_running_migrations_again_changes_nothing(own_database):
     migrate.upgrade(db)
     head = ScriptDirectory.from_config(migrate.alembic_config(db)).get_current_head()
     with db.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == head == "0005"
+        assert MigrationContext.configure(conn).get_current_revision() == head == "0006"
     db.dispose()
+
+
+def test_the_console_migration_gives_incidents_stored_before_it_their_titles(tmp_path):
+    for url in (f"sqlite:///{tmp_path / 'old.db'}", create_postgres_database()):
+        db = Database(url)
+        config = migrate.alembic_config(db)
+        with db.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0005")
+            conn.execute(
+                sa.text(
+                    "INSERT INTO incidents (account_id, arn, creation_ms, status, impact, created_by, dedupe_string,"
+                    " doc) VALUES ('111122223333', 'arn:i', 1, 'OPEN', 3, 'me', '', :doc)"
+                ),
+                {"doc": json.dumps({"title": 'Disk "full" on db-1', "impact": 3})},
+            )
+        migrate.upgrade(db)
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT title FROM incidents")).scalar() == 'Disk "full" on db-1'
+        db.dispose()
+        if url.startswith("postgresql"):
+            drop_postgres_database(url)

@@ -55,7 +55,8 @@ class OidcSettings:
         return cls(
             issuer=url(raw["issuer"], f"{where} issuer").rstrip("/"),
             client_id=text(raw["client_id"], f"{where} client_id"),
-            client_secret=text(raw.get("client_secret", ""), f"{where} client_secret"),
+            # A public client (PKCE alone) has no secret.
+            client_secret=text(raw["client_secret"], f"{where} client_secret") if "client_secret" in raw else "",
             scopes=scopes,
             claim=text(raw.get("claim", cls.claim), f"{where} claim"),
             name_claim=text(raw.get("name_claim", cls.name_claim), f"{where} name_claim"),

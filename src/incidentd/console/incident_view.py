@@ -19,6 +19,7 @@ from incidentd.console.links import incident_arn, incident_path
 from incidentd.console.sessions import SignedIn
 from incidentd.domain import arns
 from incidentd.protocol.errors import ServiceError
+from incidentd.store import channels as channel_store
 from incidentd.store import engagements as engagement_store
 
 INCIDENTS, CONTACTS, SSM = "ssm-incidents", "ssm-contacts", "ssm"
@@ -31,7 +32,7 @@ TAB_NAMES = {
     "related": "Related items",
     "properties": "Properties",
 }
-MAX_EVENTS = 500  # the timeline tab shows the newest 500 events
+EVENTS_PER_PAGE = 100  # the timeline tab's page of events, newest first; "Older events" goes on
 WAITING = ("Waiting", "Pending")
 
 
@@ -92,20 +93,18 @@ def _abilities(who: SignedIn, arn: str, record: dict[str, Any]) -> dict[str, boo
     }
 
 
-def _events(console: Console, who: SignedIn, arn: str, limit: int, event_type: str = "") -> list[dict[str, Any]]:
-    """The incident's newest events, newest first."""
+def _events(
+    console: Console, who: SignedIn, arn: str, limit: int, event_type: str = "", token: str = ""
+) -> tuple[list[dict[str, Any]], str]:
+    """Up to `limit` of the incident's events, newest first, from a ListTimelineEvents token; and the next token."""
     params: dict[str, Any] = {"incidentRecordArn": arn, "sortBy": "EVENT_TIME", "sortOrder": "DESCENDING"}
     if event_type:
         params["filters"] = [{"key": "eventType", "condition": {"equals": {"stringValues": [event_type]}}}]
-    found: list[dict[str, Any]] = []
-    while len(found) < limit:
-        params["maxResults"] = min(100, limit - len(found))
-        answer = console.call(who, INCIDENTS, "ListTimelineEvents", params)
-        found += answer.get("eventSummaries", [])
-        if not answer.get("nextToken"):
-            break
-        params["nextToken"] = answer["nextToken"]
-    return found
+    if token:
+        params["nextToken"] = token
+    params["maxResults"] = limit
+    answer = console.call(who, INCIDENTS, "ListTimelineEvents", params)
+    return answer.get("eventSummaries", []), answer.get("nextToken", "")
 
 
 def _with_data(console: Console, who: SignedIn, arn: str, summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -118,15 +117,20 @@ def _with_data(console: Console, who: SignedIn, arn: str, summaries: list[dict[s
 
 def _overview(console: Console, request: Request, who: SignedIn, record: dict[str, Any]) -> dict[str, Any]:
     arn = record["arn"]
-    newest = _with_data(console, who, arn, _events(console, who, arn, 5))
+    newest = _with_data(console, who, arn, _events(console, who, arn, 5)[0])
     return {"events": newest, "executions": _executions(console, who, record, only_waiting=True)}
 
 
 def _timeline(console: Console, request: Request, who: SignedIn, record: dict[str, Any]) -> dict[str, Any]:
     event_type = request.query_params.get("type", "")[:100]
-    summaries = _events(console, who, record["arn"], MAX_EVENTS, event_type)
+    token = request.query_params.get("from", "")[:2048]
+    try:
+        summaries, older = _events(console, who, record["arn"], EVENTS_PER_PAGE, event_type, token)
+    except ServiceError:  # a token that isn't one (edited by hand): start from the newest
+        summaries, older = _events(console, who, record["arn"], EVENTS_PER_PAGE, event_type)
     types = sorted({"Custom Event", "SSM Incident Record Update", "SSM Automation", event_type} - {""})
-    return {"events": _with_data(console, who, record["arn"], summaries), "event_type": event_type, "types": types}
+    events = _with_data(console, who, record["arn"], summaries)
+    return {"events": events, "event_type": event_type, "types": types, "older": older, "newer": bool(token)}
 
 
 def _engagements(console: Console, request: Request, who: SignedIn, record: dict[str, Any]) -> dict[str, Any]:
@@ -145,7 +149,13 @@ def _page_view(conn: Any, who: SignedIn, page: dict[str, Any]) -> dict[str, Any]
     path = page.get("path") or []
     stage = next((step.get("StageIndex") for step in path if "StageIndex" in step), None)
     receipts = engagement_store.receipts(conn, who.account_id, page["arn"])
-    return {"page": page, "stage": stage, "receipts": receipts}
+    # The channels the page went out on, by the receipts that name one ("Dana's phone (SMS)").
+    names: list[str] = []
+    for arn in dict.fromkeys(r["channel_arn"] for r in receipts if r.get("channel_arn")):
+        found = channel_store.get(conn, who.account_id, arn)
+        if found is not None:
+            names.append(f"{found.doc.get('Name', '')} ({found.doc.get('Type', '')})")
+    return {"page": page, "stage": stage, "receipts": receipts, "channels": names}
 
 
 def _executions(
