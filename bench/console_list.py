@@ -449,8 +449,10 @@ def cases(browser: httpx.Client) -> list[Case]:
         Case("impact 1, all statuses", "/console/?status=ALL&impact=1"),
         Case(f"plan {mid_plan}, ALL", f"/console/?status=ALL&plan={mid_plan}"),
         Case(f"rare plan {RARE_PLAN}, ALL", f"/console/?status=ALL&plan={RARE_PLAN}"),
-        Case(f"search rare word '{RARE_WORD}'", f"/console/?status=ALL&q={RARE_WORD}"),
-        Case(f"search common word '{COMMON_WORD}'", f"/console/?status=ALL&q={COMMON_WORD}"),
+        Case(f"plan without incidents ({tenant.PLAN_NAME}), ALL", f"/console/?status=ALL&plan={tenant.PLAN_NAME}"),
+        Case(f"search rare word '{RARE_WORD}', OPEN", f"/console/?q={RARE_WORD}"),
+        Case(f"search rare word '{RARE_WORD}', ALL", f"/console/?status=ALL&q={RARE_WORD}"),
+        Case(f"search common word '{COMMON_WORD}', ALL", f"/console/?status=ALL&q={COMMON_WORD}"),
         Case("htmx refresh (rows, ALL)", "/console/incidents/rows?status=ALL", {"HX-Request": "true"}),
     ]
 
@@ -598,12 +600,14 @@ def request_for(path: str) -> Request:
 
 
 def query_of(filters: incident_list.Filters) -> incident_store.IncidentQuery:
-    """The IncidentQuery incident_list.rows makes of the filters (time ranges aside: no case uses one)."""
+    """The IncidentQuery incident_list.rows makes of the filters."""
     query = incident_store.IncidentQuery(
         statuses=[filters.status] if filters.status else [], impacts=list(filters.impacts)
     )
     if filters.plan:
         query.arn_prefix = f"arn:aws:ssm-incidents::{ACCOUNT.account_id}:incident-record/{filters.plan}/"
+    if filters.range:
+        query.created_after_ms = int(time.time() * 1000) - incident_list.RANGES[filters.range]
     if filters.search:
         query.title_contains = filters.search
     return query
