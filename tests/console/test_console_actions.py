@@ -246,6 +246,9 @@ def test_the_list_filters_searches_and_pages(server: Server, incidents, response
     assert "Batch incident 00" in second and "Batch incident 00" not in first
     found = client.get("/console/", params={"q": "NEEDLE_IN", "status": "ALL"}).text
     assert found.count("data-list-item") == 1 and "A unique needle_in the haystack" in found
+    assert "Searching incidents started in the last 90 days" in found
+    everywhere = client.get("/console/", params={"q": "needle", "status": "ALL", "range": "all"}).text
+    assert everywhere.count("data-list-item") == 1 and "Searching incidents started" not in everywhere
     underscore = client.get("/console/", params={"q": "needle_", "status": "ALL"}).text
     assert underscore.count("data-list-item") == 1  # _ is a character here, not LIKE's wildcard
     assert client.get("/console/", params={"status": "RESOLVED"}).text.count("data-list-item") == 0

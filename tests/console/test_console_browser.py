@@ -475,14 +475,10 @@ def test_axe_finds_nothing_serious_on_any_page(
     assert found == {}, "\n".join(f"{name}:\n  " + "\n  ".join(v) for name, v in found.items())
 
 
-# Bugs found while writing the tests above: each test says what a person should get, and fails until it is fixed
-# (strict: once the console is fixed the test passes, and the mark must go).
+# Bugs found while writing the tests above, now fixed: a note saved unchanged, focus across the refresh, and the
+# way back to the list after a session ends during a refresh.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="console bug: a note's edit form starts with its text plus the '— author' line, and saving stores both",
-)
 def test_saving_a_note_unchanged_keeps_its_text(
     server: Server, account: Account, responder: str, incidents, response_plan: str, browsing: Browsing
 ) -> None:
@@ -500,10 +496,6 @@ def test_saving_a_note_unchanged_keeps_its_text(
     assert [note["content"] for note in notes_of(incidents, arn)] == ["Hit rate down to 40 % on cache-2"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="console bug: the list's refresh swaps in new rows and the focused link goes with them (focus to <body>)",
-)
 def test_the_list_refresh_keeps_the_keyboard_where_it_was(
     server: Server, account: Account, responder: str, incidents, response_plan: str, browsing: Browsing
 ) -> None:
@@ -526,10 +518,6 @@ def test_the_list_refresh_keeps_the_keyboard_where_it_was(
     expect(links.first).to_be_focused(timeout=2_000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="console bug: when a session ends, the refresh's HX-Redirect sends sign-in next= the rows fragment's URL",
-)
 def test_a_list_whose_session_ended_goes_to_sign_in_and_comes_back_to_the_list(
     server: Server, account: Account, responder: str, incidents, response_plan: str, browsing: Browsing
 ) -> None:

@@ -32,7 +32,7 @@ def test_running_migrations_again_changes_nothing(own_database):
     db.dispose()
 
 
-def test_the_console_migration_gives_incidents_stored_before_it_their_titles(tmp_path):
+def test_the_console_migration_gives_incidents_stored_before_it_their_titles_and_plans(tmp_path):
     for url in (f"sqlite:///{tmp_path / 'old.db'}", create_postgres_database()):
         db = Database(url)
         config = migrate.alembic_config(db)
@@ -42,13 +42,17 @@ def test_the_console_migration_gives_incidents_stored_before_it_their_titles(tmp
             conn.execute(
                 sa.text(
                     "INSERT INTO incidents (account_id, arn, creation_ms, status, impact, created_by, dedupe_string,"
-                    " doc) VALUES ('111122223333', 'arn:i', 1, 'OPEN', 3, 'me', '', :doc)"
+                    " doc) VALUES ('111122223333', :arn, 1, 'OPEN', 3, 'me', '', :doc)"
                 ),
-                {"doc": json.dumps({"title": 'Disk "full" on db-1', "impact": 3})},
+                {
+                    "arn": "arn:aws:ssm-incidents::111122223333:incident-record/web-plan/01ab",
+                    "doc": json.dumps({"title": 'Disk "full" on db-1', "impact": 3}),
+                },
             )
         migrate.upgrade(db)
         with db.engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT title FROM incidents")).scalar() == 'Disk "full" on db-1'
+            row = conn.execute(sa.text("SELECT title, plan_name FROM incidents")).one()
+            assert tuple(row) == ('Disk "full" on db-1', "web-plan")
         db.dispose()
         if url.startswith("postgresql"):
             drop_postgres_database(url)

@@ -11,7 +11,7 @@ import hmac
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -105,9 +105,15 @@ def address(request: Request) -> str:
 def to_sign_in(request: Request) -> Response:
     """Send a browser without a session to the sign-in page, to come back where it was."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    location = f"{PREFIX}/sign-in?next={quote(target, safe='')}"
     if request.headers.get("hx-request"):
+        # A refresh's own URL is a fragment: come back to the page it refreshes.
+        current = urlsplit(request.headers.get("hx-current-url", ""))
+        target = current.path + (f"?{current.query}" if current.query else "")
+        if not target.startswith(f"{PREFIX}/"):
+            target = f"{PREFIX}/"
+        location = f"{PREFIX}/sign-in?next={quote(target, safe='')}"
         return Response(status_code=401, headers={"hx-redirect": location})
+    location = f"{PREFIX}/sign-in?next={quote(target, safe='')}"
     return RedirectResponse(location, status_code=303)
 
 

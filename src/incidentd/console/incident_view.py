@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from incidentd.console import render
 from incidentd.console.app import Console, reader, writer
 from incidentd.console.errors import FormErrors
 from incidentd.console.links import incident_arn, incident_path
@@ -245,7 +246,7 @@ def add_note(console: Console, request: Request, who: SignedIn, form: dict[str, 
     """POST …/notes: a Custom Event whose data is the note and its author."""
 
     def run(arn: str) -> None:
-        text = form.get("note", "").strip()
+        text = form.get("note", "").replace("\r\n", "\n").strip()
         if not text:
             raise ServiceError("ValidationException", "Value at 'note' must not be empty.")
         data = json.dumps({"content": text, "author": who.principal.arn}, ensure_ascii=False)
@@ -261,14 +262,17 @@ def add_note(console: Console, request: Request, who: SignedIn, form: dict[str, 
 
 
 def edit_event(console: Console, request: Request, who: SignedIn, form: dict[str, str]) -> Response:
-    """POST …/events/{id}: UpdateTimelineEvent with new text (a note keeps its author)."""
+    """POST …/events/{id}: UpdateTimelineEvent with new text; a note keeps the author it was written by."""
 
     def run(arn: str) -> None:
-        text = form.get("note", "").strip()
+        text = form.get("note", "").replace("\r\n", "\n").strip()
         if not text:
             raise ServiceError("ValidationException", "Value at 'note' must not be empty.")
-        data = json.dumps({"content": text, "author": who.principal.arn}, ensure_ascii=False)
-        params = {"incidentRecordArn": arn, "eventId": request.path_params["event"], "eventData": data}
+        event_id = request.path_params["event"]
+        old = console.call(who, INCIDENTS, "GetTimelineEvent", {"incidentRecordArn": arn, "eventId": event_id})
+        author = render.note_author(old["event"].get("eventData")) or who.principal.arn
+        data = json.dumps({"content": text, "author": author}, ensure_ascii=False)
+        params = {"incidentRecordArn": arn, "eventId": event_id, "eventData": data}
         console.call(who, INCIDENTS, "UpdateTimelineEvent", params)
 
     return _act(console, request, who, form, "edit_event", {"eventData": "note", "note": "note"}, run)

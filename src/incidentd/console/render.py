@@ -83,6 +83,27 @@ def readable_data(text: str | None) -> str:
     return pretty_json(decoded)
 
 
+def note_text(text: str | None) -> str:
+    """A note's own words, without the author line readable_data adds: what its edit form starts with."""
+    try:
+        decoded = json.loads(text or "")
+    except ValueError:
+        return text or ""
+    if isinstance(decoded, dict) and isinstance(decoded.get("content"), str):
+        return str(decoded["content"])
+    return readable_data(text)
+
+
+def note_author(text: str | None) -> str | None:
+    """The author ARN a note written in the console carries, or None."""
+    try:
+        decoded = json.loads(text or "")
+    except ValueError:
+        return None
+    author = decoded.get("author") if isinstance(decoded, dict) else None
+    return author if isinstance(author, str) else None
+
+
 def environment() -> jinja2.Environment:
     """The template environment: templates inside the package, everything escaped."""
     env = jinja2.Environment(
@@ -92,6 +113,6 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(impact_name=impact_name, pretty_json=pretty_json, readable=readable_data)
+    env.filters.update(impact_name=impact_name, pretty_json=pretty_json, readable=readable_data, note_text=note_text)
     env.globals.update(when=when, duration=duration, IMPACTS=IMPACTS, escape=escape)
     return env

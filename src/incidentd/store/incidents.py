@@ -21,6 +21,7 @@ def _columns(doc: dict[str, Any]) -> dict[str, Any]:
         "created_by": doc["incidentRecordSource"]["createdBy"],
         "dedupe_string": doc["dedupeString"],
         "title": doc["title"],
+        "plan_name": doc["arn"].split("/")[1],  # incident-record/PLAN/ID
         "doc": doc,
     }
 
@@ -90,6 +91,7 @@ class IncidentQuery:
     created_by: list[str] = field(default_factory=list)
     arn_prefix: str | None = None  # only incidents whose ARN starts so (those of one plan of another account)
     title_contains: str | None = None  # the console's search: titles holding this text, in any case
+    plan_name: str | None = None  # the console's filter: incidents of the plan of this name
 
 
 def page(
@@ -110,7 +112,7 @@ def page_sql(
 
 
 # One Prepared statement per combination of filters (and of list lengths), each compiled once per dialect.
-_PAGES: dict[tuple[bool, bool, int, int, int, bool, bool, bool], Prepared] = {}
+_PAGES: dict[tuple[bool, bool, int, int, int, bool, bool, bool, bool], Prepared] = {}
 _MAX_PAGES = 512  # a bound on the cache; beyond it, rare combinations are compiled per request
 
 
@@ -128,6 +130,8 @@ def _page(
         params["k_pos_ms"], params["k_pos_arn"] = after
     if query.arn_prefix is not None:
         params["k_prefix"] = f"{_escape_like(query.arn_prefix)}%"
+    if query.plan_name is not None:
+        params["k_plan"] = query.plan_name
     if query.title_contains is not None:
         params["k_title"] = f"%{_escape_like(query.title_contains.lower())}%"
     key = (
@@ -139,6 +143,7 @@ def _page(
         after is not None,
         query.arn_prefix is not None,
         query.title_contains is not None,
+        query.plan_name is not None,
     )
     statement = _PAGES.get(key)
     if statement is None:
@@ -162,6 +167,7 @@ def _page_statement(
     has_position: bool,
     has_prefix: bool = False,
     has_title: bool = False,
+    has_plan: bool = False,
 ) -> sa.Select[Any]:
     def binds(prefix: str, count: int, type_: Any) -> list[Any]:
         return [sa.bindparam(f"{prefix}_{i}", type_=type_) for i in range(count)]
@@ -181,6 +187,8 @@ def _page_statement(
         statement = statement.where(t.c.created_by.in_(binds("k_by", created_by, sa.String)))
     if has_prefix:
         statement = statement.where(t.c.arn.like(sa.bindparam("k_prefix", type_=sa.String), escape="!"))
+    if has_plan:
+        statement = statement.where(t.c.plan_name == sa.bindparam("k_plan", type_=sa.String))
     if has_title:
         statement = statement.where(sa.func.lower(t.c.title).like(sa.bindparam("k_title", type_=sa.String), escape="!"))
     if has_position:

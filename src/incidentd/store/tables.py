@@ -78,11 +78,13 @@ incidents = sa.Table(
     sa.Column("dedupe_string", sa.String(1000), nullable=False),
     sa.Column("doc", JsonText, nullable=False),
     sa.Column("title", sa.String(200), nullable=True),  # the console searches by it
+    sa.Column("plan_name", sa.String(200), nullable=True),  # and filters by the plan named in the ARN
     sa.PrimaryKeyConstraint("account_id", "arn"),
     # Newest first with a stable tie-break: the order ListIncidentRecords pages through by keyset.
     sa.Index("ix_incidents_account_created", "account_id", "creation_ms", "arn"),
     sa.Index("ix_incidents_account_status_created", "account_id", "status", "creation_ms", "arn"),
     sa.Index("ix_incidents_open_dedupe", "account_id", "dedupe_string", "status"),
+    sa.Index("ix_incidents_account_plan_created", "account_id", "plan_name", "creation_ms", "arn"),
 )
 
 timeline_events = sa.Table(

@@ -19,7 +19,12 @@
     });
   }
   localTimes(document);
-  document.body.addEventListener("htmx:afterSettle", (event) => localTimes(event.target));
+  document.body.addEventListener("htmx:afterSettle", (event) => {
+    localTimes(event.target);
+    // htmx gives focus back to the element of the same id; the selection follows it.
+    selected = items().findIndex((row) => row.contains(document.activeElement));
+    items().forEach((row, i) => row.classList.toggle("selected", i === selected));
+  });
 
   // j/k move through a list, Enter opens, / searches, ? lists the shortcuts.
   let selected = -1;

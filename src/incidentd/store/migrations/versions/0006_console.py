@@ -1,4 +1,4 @@
-"""The console: its users, their sessions, sign-ins in flight, preferences; incidents' titles for its search.
+"""The console: its users, their sessions, sign-ins in flight, preferences; incidents' titles and plans for its list.
 
 Revision ID: 0006
 Revises: 0005
@@ -52,14 +52,21 @@ def upgrade() -> None:
         sa.Column("time_zone", sa.String(64), nullable=False),
     )
     op.add_column("incidents", sa.Column("title", sa.String(200), nullable=True))
-    # Titles of incidents stored before this revision, read out of their documents.
+    op.add_column("incidents", sa.Column("plan_name", sa.String(200), nullable=True))
+    # Titles and plans of incidents stored before this revision: the title from the document, the plan from the
+    # ARN (arn:aws:ssm-incidents::ACCOUNT:incident-record/PLAN/ID).
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("UPDATE incidents SET title = (doc::jsonb)->>'title'")
+        op.execute("UPDATE incidents SET title = (doc::jsonb)->>'title', plan_name = split_part(arn, '/', 2)")
     else:
-        op.execute("UPDATE incidents SET title = json_extract(doc, '$.title')")
+        rest = "substr(arn, instr(arn, '/') + 1)"
+        plan = f"substr({rest}, 1, instr({rest}, '/') - 1)"
+        op.execute(f"UPDATE incidents SET title = json_extract(doc, '$.title'), plan_name = {plan}")
+    op.create_index("ix_incidents_account_plan_created", "incidents", ["account_id", "plan_name", "creation_ms", "arn"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_incidents_account_plan_created", table_name="incidents")
+    op.drop_column("incidents", "plan_name")
     op.drop_column("incidents", "title")
     op.drop_table("console_preferences")
     op.drop_index("ix_console_sign_ins_created", table_name="console_sign_ins")
