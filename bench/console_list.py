@@ -66,7 +66,7 @@ from incidentd.console.sessions import SignedIn  # noqa: E402
 from incidentd.engine.jobs.engage import incident_message  # noqa: E402
 from incidentd.store import engagements as engagement_store  # noqa: E402
 
-VERSION = 1  # bump when the data set changes: cached databases of other versions are never reused
+VERSION = 2  # bump when the data set changes: cached databases of other versions are never reused
 TARGET_P99_MS = 150.0
 TARGET_HTML_BYTES = 100_000
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -298,6 +298,7 @@ INCIDENT_COLUMNS = (
     "dedupe_string",
     "doc",
     "title",
+    "plan_name",
 )
 ENGAGEMENT_COLUMNS = ("account_id", "arn", "contact_arn", "incident_id", "start_ms", "stop_ms", "doc")
 PAGE_COLUMNS = (
@@ -331,7 +332,7 @@ def account_rows(captured: Captured, account: str, count: int, newest_ms: int, s
         doc = incident_doc(stamp, name, at, stamp.rng.choices(impacts, cum_weights=impact_weights)[0])
         created_by = doc["incidentRecordSource"]["createdBy"]
         values = (account, doc["arn"], at, doc["status"], doc["impact"], created_by, doc["dedupeString"])
-        yield "incidents", INCIDENT_COLUMNS, (*values, to_text(doc), doc["title"])
+        yield "incidents", INCIDENT_COLUMNS, (*values, to_text(doc), doc["title"], name)
         for alias in engaged:
             yield from engagement_rows(stamp, doc, alias)
 
