@@ -1,19 +1,15 @@
 """Helpers of the console's browser tests: pages that record their errors, signing in through the form, axe-core,
-and a server that pages by e-mail (copied from tests/paging, which is not on sys.path when only tests/console runs)."""
+and the e-mail paging helpers of tests/paging."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
 from console_support import PASSWORD
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
-
-from mailsink import MailSink
-from support import Account, Server, wait_until
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's: Playwright cannot download its own here
 WIDE = {"width": 1280, "height": 800}
@@ -123,41 +119,3 @@ def notes_of(incidents, incident_arn: str) -> list[dict[str, Any]]:  # type: ign
         for summary in summaries
     ]
     return [data for event in events if isinstance(data := json.loads(event["eventData"]), dict)]
-
-
-# E-mail paging, as tests/paging/paging_support.py does it.
-
-PAGING_CONFIG = """
-[replication]
-settle_seconds = 0.2
-"""
-
-
-def mailing_server(database_url: str, workdir: Path, sink: MailSink) -> Server:
-    """An incidentd server (not started) whose e-mail pages go to the sink."""
-    env = {"INCIDENTD_SMTP_URL": sink.url, "INCIDENTD_EMAIL_FROM": "incidentd@example.com"}
-    return Server(database_url, workdir, PAGING_CONFIG, extra_env=env)
-
-
-def onboard(server: Server, account: Account) -> None:
-    """Give the account an ACTIVE replication set."""
-    incidents = server.client(account)
-    arn = incidents.create_replication_set(regions={"us-east-1": {}})["arn"]
-    wait_until(lambda: incidents.get_replication_set(arn=arn)["replicationSet"]["status"] == "ACTIVE")
-
-
-def address_of(alias: str, account: Account) -> str:
-    """An e-mail address no other test's contact has (the sink is shared)."""
-    return f"{alias}.{account.account_id}@example.com"
-
-
-def person_with_email(contacts, sink: MailSink, alias: str, account: Account) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    """A personal contact with an e-mail channel activated the way a user does it: with the code it was sent."""
-    address = address_of(alias, account)
-    contact = contacts.create_contact(Alias=alias, Type="PERSONAL", Plan={"Stages": []})["ContactArn"]
-    channel = contacts.create_contact_channel(
-        ContactId=contact, Name=f"{alias} mail", Type="EMAIL", DeliveryAddress={"SimpleAddress": address}
-    )["ContactChannelArn"]
-    (activation,) = sink.wait_for_mail(address)
-    contacts.activate_contact_channel(ContactChannelId=channel, ActivationCode=activation.code())
-    return contact, channel

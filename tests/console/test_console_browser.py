@@ -18,13 +18,9 @@ from browser_support import (
     LIGHT_BACKGROUND,
     PHONE,
     Browsing,
-    address_of,
     console_path,
     horizontal_overflow,
-    mailing_server,
     notes_of,
-    onboard,
-    person_with_email,
     serious_violations,
     sign_in,
     violations_in,
@@ -33,6 +29,7 @@ from console_support import PASSWORD, add_user
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from mailsink import MailSink
+from paging.paging_support import address_of, mailing_server, onboard, person_with_email
 from support import Account, Server, wait_until
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "console-incident.png"
