@@ -251,6 +251,8 @@ def test_the_list_filters_searches_and_pages(server: Server, incidents, response
     assert everywhere.count("data-list-item") == 1 and "Searching incidents started" not in everywhere
     underscore = client.get("/console/", params={"q": "needle_", "status": "ALL"}).text
     assert underscore.count("data-list-item") == 1  # _ is a character here, not LIKE's wildcard
+    assert client.get("/console/", params={"plan": "test-plan", "status": "ALL"}).text.count("data-list-item") == 50
+    assert client.get("/console/", params={"plan": "other-plan", "status": "ALL"}).text.count("data-list-item") == 0
     assert client.get("/console/", params={"status": "RESOLVED"}).text.count("data-list-item") == 0
     assert client.get("/console/", params={"impact": "1", "status": "ALL"}).text.count("data-list-item") == 0
     rows = client.get("/console/incidents/rows", params={"status": "ALL"})
