@@ -602,16 +602,7 @@ def request_for(path: str) -> Request:
 
 def query_of(filters: incident_list.Filters) -> incident_store.IncidentQuery:
     """The IncidentQuery incident_list.rows makes of the filters."""
-    query = incident_store.IncidentQuery(
-        statuses=[filters.status] if filters.status else [], impacts=list(filters.impacts)
-    )
-    if filters.plan:
-        query.arn_prefix = f"arn:aws:ssm-incidents::{ACCOUNT.account_id}:incident-record/{filters.plan}/"
-    if filters.range:
-        query.created_after_ms = int(time.time() * 1000) - incident_list.RANGES[filters.range]
-    if filters.search:
-        query.title_contains = filters.search
-    return query
+    return incident_list.query_for(filters, int(time.time() * 1000))
 
 
 def explain(url: str, case: Case) -> dict[str, str]:

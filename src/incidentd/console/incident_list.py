@@ -88,15 +88,21 @@ def _decode(token: str) -> tuple[int, str] | None:
         return None
 
 
-def rows(console: Console, who: SignedIn, filters: Filters) -> dict[str, Any]:
-    """One page of incidents with their engagement counts, and where the next page starts."""
+def query_for(filters: Filters, now_ms: int) -> incidents.IncidentQuery:
+    """The store's query for the list's filters."""
     query = incidents.IncidentQuery(statuses=[filters.status] if filters.status else [], impacts=list(filters.impacts))
     if filters.plan:
         query.plan_name = filters.plan
     if filters.range in RANGES:
-        query.created_after_ms = console.clock.now_ms() - RANGES[filters.range]
+        query.created_after_ms = now_ms - RANGES[filters.range]
     if filters.search:
         query.title_contains = filters.search
+    return query
+
+
+def rows(console: Console, who: SignedIn, filters: Filters) -> dict[str, Any]:
+    """One page of incidents with their engagement counts, and where the next page starts."""
+    query = query_for(filters, console.clock.now_ms())
     with console.db.read() as conn:
         found = incidents.page(conn, who.account_id, query, filters.after, PAGE_SIZE + 1)
         shown = found[:PAGE_SIZE]
