@@ -133,3 +133,14 @@ def test_a_server_with_the_console_turned_off_does_not_serve_it(
         assert "Sign in" not in answer.text
     finally:
         running.stop()
+
+
+def test_a_failed_sign_in_keeps_the_page_to_come_back_to(server: Server, responder: str) -> None:
+    client = browser(server.endpoint)
+    form = client.get("/console/sign-in?next=/console/plans").text
+    token = form.split('name="form_token" value="')[1].split('"')[0]
+    data = {"username": responder, "password": "wrong", "form_token": token, "next": "/console/plans"}
+    wrong = client.post("/console/sign-in", data=data)
+    assert wrong.status_code == 401 and 'name="next" value="/console/plans"' in wrong.text
+    right = client.post("/console/sign-in", data=dict(data, password=PASSWORD))
+    assert right.status_code == 303 and right.headers["location"] == "/console/plans"

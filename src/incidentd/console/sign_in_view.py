@@ -31,7 +31,14 @@ def safe_next(value: str | None) -> str:
     return f"{PREFIX}/"
 
 
-def _form(console: Console, request: Request, status: int = 200, error: str | None = None, name: str = "") -> Response:
+def _form(
+    console: Console,
+    request: Request,
+    status: int = 200,
+    error: str | None = None,
+    name: str = "",
+    next_path: str | None = None,
+) -> Response:
     token = request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(24)
     response = console.page(
         request,
@@ -41,7 +48,7 @@ def _form(console: Console, request: Request, status: int = 200, error: str | No
         error=error,
         name=name,
         form_token=token,
-        next=safe_next(request.query_params.get("next")),
+        next=safe_next(next_path or request.query_params.get("next")),
         sso=console.settings.console.oidc is not None,
     )
     response.set_cookie(
@@ -63,7 +70,7 @@ def routes(console: Console) -> list[BaseRoute]:
         form = await read_form(request) or {}
         expected = request.cookies.get(FORM_COOKIE, "")
         if not expected or not hmac.compare_digest(form.get("form_token", "").encode(), expected.encode()):
-            return _form(console, request, 403, "This form has expired; try again.")
+            return _form(console, request, 403, "This form has expired; try again.", next_path=form.get("next"))
         return await run_in_threadpool(_check_password, console, request, form)
 
     def sign_out(console: Console, request: Request, who: SignedIn, form: dict[str, str]) -> Response:
@@ -93,12 +100,12 @@ def _check_password(console: Console, request: Request, form: dict[str, str]) ->
     now = console.clock.now_ms()
     where = address(request)
     if console.throttle.blocked(name, where, now):
-        return _form(console, request, 429, PAUSED, name)
+        return _form(console, request, 429, PAUSED, name, form.get("next"))
     with console.db.read() as conn:
         user = console_users.get(conn, name) if name else None
     if not passwords.verify(user.password_hash if user else None, password) or user is None:
         console.throttle.failed(name, where, now)
-        return _form(console, request, 401, WRONG, name)
+        return _form(console, request, 401, WRONG, name, form.get("next"))
     console.throttle.succeeded(name)
     session_id = console.sessions.start(user.name, "local", user.account_id, user.role)
     response = RedirectResponse(safe_next(form.get("next")), status_code=303)
