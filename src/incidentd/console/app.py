@@ -43,7 +43,19 @@ SECURITY_HEADERS = [
 
 # Which part of the navigation each page belongs to, by the first word of its template's name.
 _SECTIONS = {"incidents": "incidents", "incident": "incidents", "start": "incidents", "plans": "plans", "plan": "plans"}
-_SECTIONS["on"] = "on-call"
+_SECTIONS.update(
+    {
+        "on": "on-call",
+        "schedule": "on-call",
+        "rotation": "on-call",
+        "feeds": "on-call",
+        "contacts": "contacts",
+        "contact": "contacts",
+        "escalation": "contacts",
+        "paging": "contacts",
+        "settings": "settings",
+    }
+)
 
 Reader = Callable[["Console", Request, SignedIn], Response]
 Writer = Callable[["Console", Request, SignedIn, dict[str, str]], Response]
@@ -172,7 +184,19 @@ def _security_headers(app: ASGIApp) -> ASGIApp:
 
 def console_app(invoker: Invoker, on_write: Callable[[], None]) -> ASGIApp:
     """The console as an ASGI application serving everything under /console."""
-    from incidentd.console import oncall_view, plans_view, sign_in_view
+    from incidentd.console import (
+        contacts_view,
+        escalation_view,
+        feeds_view,
+        oncall_view,
+        paging_health_view,
+        plan_form_view,
+        plans_view,
+        rotations_view,
+        schedule_view,
+        settings_view,
+        sign_in_view,
+    )
     from incidentd.console.incident_list import routes as list_routes
     from incidentd.console.incident_view import routes as incident_routes
 
@@ -181,8 +205,17 @@ def console_app(invoker: Invoker, on_write: Callable[[], None]) -> ASGIApp:
         *sign_in_view.routes(console),
         *list_routes(console),
         *incident_routes(console),
+        # The plan form's fixed paths (/plans/new) come before a plan's own (/plans/{name}).
+        *plan_form_view.routes(console),
         *plans_view.routes(console),
         *oncall_view.routes(console),
+        *rotations_view.routes(console),
+        *schedule_view.routes(console),
+        *feeds_view.routes(console),
+        *contacts_view.routes(console),
+        *escalation_view.routes(console),
+        *paging_health_view.routes(console),
+        *settings_view.routes(console),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=[Mount(PREFIX, routes=routes), Route(PREFIX, _to_console)])
