@@ -84,3 +84,17 @@ role = "viewer"
 def test_a_mistake_in_the_console_settings_stops_the_start_and_names_the_setting(text: str, says: str) -> None:
     with pytest.raises(ConfigError, match=says):
         settings(text)
+
+
+def test_the_contact_claim_names_a_persons_own_contact() -> None:
+    base = '[console.oidc]\nissuer = "https://i"\nclient_id = "x"\n'
+    unset = settings(base).oidc
+    assert unset is not None and unset.contact_claim == ""
+    assert unset.contact_alias({"incidentd_contact": "alice"}) is None  # not configured: no claim is read
+    oidc = settings(base + 'contact_claim = "incidentd_contact"\n').oidc
+    assert oidc is not None and oidc.contact_claim == "incidentd_contact"
+    assert oidc.contact_alias({"incidentd_contact": " alice "}) == "alice"
+    assert oidc.contact_alias({"incidentd_contact": ["alice"]}) is None  # one alias, as a string
+    assert oidc.contact_alias({"incidentd_contact": ""}) is None and oidc.contact_alias({}) is None
+    with pytest.raises(ConfigError, match="contact_claim"):
+        settings(base + "contact_claim = 3\n")

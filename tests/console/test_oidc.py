@@ -10,6 +10,7 @@ import html
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -21,6 +22,7 @@ from incidentd.config.console import ClaimMapping, OidcSettings
 from incidentd.console import oidc
 from incidentd.store import console_sessions
 from incidentd.store.db import Database
+from incidentd.store.tables import console_sessions as console_sessions_table
 from incidentd.store.tables import console_sign_ins
 from oidc_standin import CLIENT_ID, CLIENT_SECRET, OidcStandIn, s256
 from support import Server, free_port
@@ -48,7 +50,7 @@ def well_behaved(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def server_config(provider: OidcStandIn) -> str:
-    """[console.oidc] for the stand-in: members of "sre" respond in ACCOUNT."""
+    """[console.oidc] for the stand-in: members of "sre" respond in ACCOUNT; incidentd_contact is their contact."""
     return f"""
 [console]
 
@@ -57,6 +59,7 @@ issuer = "{provider.url}"
 client_id = "{CLIENT_ID}"
 client_secret = "{CLIENT_SECRET}"
 scopes = ["openid", "profile", "email", "groups"]
+contact_claim = "incidentd_contact"
 
 [[console.oidc.mappings]]
 value = "sre"
@@ -413,3 +416,54 @@ def test_an_unreachable_provider_is_a_provider_error() -> None:
 )
 def test_user_names_are_what_iam_allows(claims: dict[str, Any], expected: str | None) -> None:
     assert oidc.user_name(claims, "preferred_username") == expected
+
+
+# --- "my shifts" and calendar feeds of a single sign-on user ----------------------------------------------------
+
+
+def test_the_contact_claim_gives_a_single_sign_on_user_their_shifts(
+    console_server: Server, provider: OidcStandIn, browser: httpx.Client, db: Database
+) -> None:
+    from test_feeds import feed_urls, make_rota
+
+    rota = make_rota(console_server, numbered_account(4999))
+    alice = rota.people["alice"]
+    provider.next_user = {
+        "sub": "u3",
+        "preferred_username": "alice-sso",
+        "groups": ["sre"],
+        "incidentd_contact": "alice",
+    }
+    assert sign_in(browser, console_server).status_code == 303
+    with db.read() as conn:
+        stored = conn.execute(sa.select(console_sessions_table.c.contact_alias)).scalars().all()
+    assert "alice" in stored
+
+    home = browser.get(f"{console_server.endpoint}/console/")
+    assert home.status_code == 200 and "alice-sso" in home.text
+    panel = home.text.split('id="my-shifts-title"')[1].split("</section>")[0]
+    shifts = rota.contacts.list_rotation_shifts(
+        RotationId=rota.week, StartTime=datetime.now(UTC), EndTime=datetime.now(UTC) + timedelta(days=7)
+    )["RotationShifts"]
+    first = next(s for s in shifts if alice in s["ContactIds"])
+    assert first["EndTime"].astimezone(UTC).isoformat().replace("+00:00", "Z") in panel
+    assert "Primary / Week rotation" in panel and "--contact" not in panel
+
+    # A feed of their shifts reads as them; once the provider no longer grants them access, it stops.
+    csrf = re.search(r'name="csrf" value="([^"]+)"', home.text)
+    assert csrf is not None
+    made = browser.post(f"{console_server.endpoint}/console/feeds", data={"csrf": csrf.group(1), "schedule": ""})
+    url, _ = feed_urls(made)
+    assert httpx.get(url).status_code == 200 and "Primary / Week rotation: alice" in httpx.get(url).text
+    provider.next_user = {"sub": "u3", "preferred_username": "alice-sso", "groups": ["finance"]}
+    with httpx.Client(follow_redirects=False, timeout=15) as later:
+        assert sign_in(later, console_server).status_code == 403
+    assert httpx.get(url).status_code == 404
+
+
+def test_without_the_contact_claim_a_single_sign_on_user_is_told_how_to_link(
+    console_server: Server, browser: httpx.Client
+) -> None:
+    assert sign_in(browser, console_server).status_code == 303  # carol: no incidentd_contact claim
+    home = browser.get(f"{console_server.endpoint}/console/")
+    assert home.status_code == 200 and "contact_claim" in home.text

@@ -38,13 +38,14 @@ class OidcSettings:
     scopes: tuple[str, ...] = ("openid", "profile", "email")
     claim: str = "groups"  # whose values the mappings match
     name_claim: str = "preferred_username"  # the user name shown and used in createdBy ARNs
+    contact_claim: str = ""  # whose value is the alias of the person's own contact ("my shifts"); "" for none
     mappings: tuple[ClaimMapping, ...] = ()
 
     @classmethod
     def read(cls, raw: Mapping[str, Any]) -> OidcSettings:
         """The section from the file."""
         where = "[console.oidc]"
-        allowed = {"issuer", "client_id", "client_secret", "scopes", "claim", "name_claim", "mappings"}
+        allowed = {"issuer", "client_id", "client_secret", "scopes", "claim", "name_claim", "contact_claim", "mappings"}
         no_unknown(raw, allowed, where)
         for required in ("issuer", "client_id"):
             if required not in raw:
@@ -60,6 +61,7 @@ class OidcSettings:
             scopes=scopes,
             claim=text(raw.get("claim", cls.claim), f"{where} claim"),
             name_claim=text(raw.get("name_claim", cls.name_claim), f"{where} name_claim"),
+            contact_claim=text(raw["contact_claim"], f"{where} contact_claim") if "contact_claim" in raw else "",
             mappings=_mappings(raw.get("mappings", []), where),
         )
 
@@ -68,6 +70,13 @@ class OidcSettings:
         held = claims.get(self.claim)
         values = set(held) if isinstance(held, list) else {held} if isinstance(held, str) else set()
         return next((mapping for mapping in self.mappings if mapping.value in values), None)
+
+    def contact_alias(self, claims: Mapping[str, Any]) -> str | None:
+        """The alias of the person's own contact, from contact_claim (a string), or None."""
+        if not self.contact_claim:
+            return None
+        held = claims.get(self.contact_claim)
+        return (held.strip()[:255] or None) if isinstance(held, str) else None
 
 
 def _mappings(raw: Any, where: str) -> tuple[ClaimMapping, ...]:

@@ -58,7 +58,7 @@ _SECTIONS.update(
 )
 
 Reader = Callable[["Console", Request, SignedIn], Response]
-Writer = Callable[["Console", Request, SignedIn, dict[str, str]], Response]
+Writer = Callable[["Console", Request, SignedIn, "PostedForm"], Response]
 
 
 class Console:
@@ -159,13 +159,27 @@ def writer(console: Console, handler: Writer) -> Callable[[Request], Any]:
     return endpoint
 
 
-async def read_form(request: Request) -> dict[str, str] | None:
-    """A form's fields (the last value of each, text only), or None when it is too large."""
+class PostedForm(dict[str, str]):
+    """A posted form: the last value of each field, and every value of a field that repeats (a multiple select)."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        super().__init__(pairs)
+        self._every: dict[str, list[str]] = {}
+        for key, value in pairs:
+            self._every.setdefault(key, []).append(value)
+
+    def getlist(self, key: str) -> list[str]:
+        """Every value posted under the name, in the form's order."""
+        return list(self._every.get(key, []))
+
+
+async def read_form(request: Request) -> PostedForm | None:
+    """A form's text fields, or None when it is too large."""
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
         return None
     async with request.form(max_files=0, max_fields=100, max_part_size=MAX_FORM_BYTES) as form:
-        return {key: value for key, value in form.items() if isinstance(value, str)}
+        return PostedForm([(key, value) for key, value in form.multi_items() if isinstance(value, str)])
 
 
 def _security_headers(app: ASGIApp) -> ASGIApp:

@@ -1,5 +1,5 @@
-"""The incident list (the console's home): filters, a title search, keyset pages, a refresh every 10 s; and
-"Start incident"."""
+"""The incident list (the console's home): filters, a title search, keyset pages, a refresh every 10 s (of the rows
+only); the person's own next shifts ("My shifts"); and "Start incident"."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from incidentd.console import my_shifts
 from incidentd.console.app import Console, reader, writer
 from incidentd.console.errors import FormErrors
 from incidentd.console.links import PREFIX, incident_path, plan_name
@@ -131,6 +132,7 @@ def list_page(console: Console, request: Request, who: SignedIn) -> Response:
         filters=filters,
         plans=plan_names(console, who),
         ranges=RANGES,
+        my_shifts=my_shifts.panel(console, who),
         **rows(console, who, filters),
     )
 

@@ -3,9 +3,9 @@
 GET /console/sign-in/sso stores a state, a nonce and a code verifier in the database (so that whichever node the
 callback reaches can finish it), gives the browser the state in a cookie, and sends it to the provider.
 GET /console/sign-in/callback takes them back once (in that browser only), exchanges the code for tokens, verifies
-the ID token, and maps the person's claim ([console.oidc] claim) to an account and a role. Every call to the
-provider blocks, so both endpoints run on the thread pool; whatever the provider does wrong ends in a page that says
-so, never in a 500.
+the ID token, and maps the person's claim ([console.oidc] claim) to an account and a role (and contact_claim, when
+set, to the person's own contact, for "my shifts"). Every call to the provider blocks, so both endpoints run on the
+thread pool; whatever the provider does wrong ends in a page that says so, never in a 500.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from starlette.routing import BaseRoute, Route
 from incidentd.config.console import OidcSettings
 from incidentd.console.app import PREFIX, Console
 from incidentd.console.sign_in_view import safe_next
-from incidentd.store import console_sessions
+from incidentd.store import calendar_feeds, console_sessions
 
 log = logging.getLogger("incidentd.console")
 
@@ -112,7 +112,7 @@ class Provider:
         if not isinstance(id_token, str):
             raise ProviderError(f"The identity provider sent no ID token. {AGAIN}")
         claims = self._verify(id_token, nonce, access_token if isinstance(access_token, str) else None, now_s)
-        wanted = {self.settings.claim, self.settings.name_claim}
+        wanted = {self.settings.claim, self.settings.name_claim} | ({self.settings.contact_claim} - {""})
         if isinstance(access_token, str) and not wanted <= claims.keys() and self.metadata().get("userinfo_endpoint"):
             claims = {**self._userinfo(access_token, claims["sub"]), **claims}  # the signed token's claims win
         return claims
@@ -353,11 +353,18 @@ def _start_session(console: Console, request: Request, claims: Mapping[str, Any]
     grant = settings.grant(claims)
     if grant is None:
         log.info("single sign-on: %s has no %s mapped to the console", name or claims.get("sub"), settings.claim)
+        if name is not None:  # their access is gone: so are the calendar feeds that read as them
+            with console.db.write() as conn:
+                calendar_feeds.revoke_all_of(conn, "oidc", name)
         who = f"Your account ({name})" if name else "Your account"
         return _refused(console, request, 403, f"{who} has no access to the console. Ask an administrator for access.")
     if name is None:
         return _refused(console, request, 400, "The identity provider sent no user name, email or subject.")
-    session_id = console.sessions.start(name, "oidc", grant.account_id, grant.role)
+    with console.db.write() as conn:
+        # The provider just vouched for the person's role here: their calendar feeds read with it for a while more.
+        calendar_feeds.confirm_role(conn, "oidc", name, grant.account_id, grant.role, console.clock.now_ms())
+    contact = settings.contact_alias(claims)
+    session_id = console.sessions.start(name, "oidc", grant.account_id, grant.role, contact)
     response = RedirectResponse(safe_next(next_path), status_code=303)
     console.set_cookie(response, session_id)
     return response

@@ -1,4 +1,5 @@
-"""Response plans, read-only: the list, and one plan's whole content as CreateResponsePlan would take it."""
+"""Response plans: the list, and one plan in readable sections (with its whole content as CreateResponsePlan would
+take it). The form that writes them is plan_form_view."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from incidentd.console import oncall_data
 from incidentd.console.app import Console, reader
 from incidentd.console.sessions import SignedIn
 from incidentd.domain import arns
@@ -40,7 +42,19 @@ def plan(console: Console, request: Request, who: SignedIn) -> Response:
     except ServiceError as error:
         return console.page(request, who, "not_found.html", status=_status(error), message=error.message)
     content = {key: value for key, value in found.items() if key != "arn"}
-    return console.page(request, who, "plan.html", plan=found, content=content, arn=arn)
+    return console.page(
+        request, who, "plan.html", plan=found, content=content, arn=arn, names=_contact_names(console, who, found)
+    )
+
+
+def _contact_names(console: Console, who: SignedIn, found: dict[str, Any]) -> dict[str, str]:
+    """The names of the account's contacts, to show a plan's engagements by name (none when it has none)."""
+    if not found.get("engagements"):
+        return {}
+    try:
+        return oncall_data.names(oncall_data.contacts(console, who))
+    except ServiceError:
+        return {}  # not allowed to list contacts: the engagements show as their aliases
 
 
 def _status(error: ServiceError) -> int:

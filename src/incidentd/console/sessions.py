@@ -11,7 +11,7 @@ from incidentd.auth.policy import evaluate
 from incidentd.auth.principals import Principal
 from incidentd.clock import Clock
 from incidentd.config.console import ConsoleSettings
-from incidentd.store import console_sessions
+from incidentd.store import console_sessions, console_users
 from incidentd.store.db import Database
 
 COOKIE = "incidentd_session"
@@ -37,6 +37,7 @@ class SignedIn:
     role: str
     csrf_token: str
     time_zone: str | None
+    contact_alias: str | None = None  # the person's own contact ("my shifts"), when their user is linked to one
 
     @property
     def principal(self) -> Principal:
@@ -63,12 +64,12 @@ class Sessions:
         # Often enough that a session in use never looks idle.
         self.touch_every_ms = min(TOUCH_EVERY_MS, self.idle_ms // 4)
 
-    def start(self, user_name: str, source: str, account_id: str, role: str) -> str:
+    def start(self, user_name: str, source: str, account_id: str, role: str, contact_alias: str | None = None) -> str:
         """A new session for a person who just signed in; the id for their cookie."""
         session_id = secrets.token_urlsafe(32)
         now = self.clock.now_ms()
         row = console_sessions.Session(
-            _hash(session_id), user_name, source, account_id, role, secrets.token_urlsafe(32), now, now
+            _hash(session_id), user_name, source, account_id, role, secrets.token_urlsafe(32), now, now, contact_alias
         )
         with self.db.write() as conn:
             console_sessions.forget_idle(conn, now - self.idle_ms, now - self.lifetime_ms)
@@ -86,13 +87,17 @@ class Sessions:
             if row is None:
                 return None
             zone = console_sessions.time_zone(conn, Principal.user(row.account_id, row.user_name).arn)
+            contact = row.contact_alias
+            if row.source == "local":  # the user's row says, so that a new link shows without signing in again
+                user = console_users.get(conn, row.user_name)
+                contact = user.contact_alias if user is not None else None
         if row.seen_ms < now - self.idle_ms or row.created_ms < now - self.lifetime_ms:
             self.end(session_id)
             return None
         if now - row.seen_ms > self.touch_every_ms:
             with self.db.write() as conn:
                 console_sessions.touch(conn, id_hash, now)
-        return SignedIn(id_hash, row.user_name, row.source, row.account_id, row.role, row.csrf_token, zone)
+        return SignedIn(id_hash, row.user_name, row.source, row.account_id, row.role, row.csrf_token, zone, contact)
 
     def end(self, session_id: str) -> None:
         """Sign a session out."""

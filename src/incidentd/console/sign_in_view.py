@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from incidentd.auth.principals import Principal
 from incidentd.console import passwords
-from incidentd.console.app import PREFIX, Console, address, read_form, reader, writer
+from incidentd.console.app import PREFIX, Console, PostedForm, address, read_form, reader, writer
 from incidentd.console.sessions import COOKIE, SignedIn
 from incidentd.store import console_sessions, console_users
 
@@ -67,7 +67,7 @@ def routes(console: Console) -> list[BaseRoute]:
         return _form(console, request)
 
     async def sign_in(request: Request) -> Response:
-        form = await read_form(request) or {}
+        form = await read_form(request) or PostedForm([])
         expected = request.cookies.get(FORM_COOKIE, "")
         if not expected or not hmac.compare_digest(form.get("form_token", "").encode(), expected.encode()):
             return _form(console, request, 403, "This form has expired; try again.", next_path=form.get("next"))

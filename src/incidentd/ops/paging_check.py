@@ -42,28 +42,32 @@ class _Account:
     plans: dict[str, dict[str, Any]]  # name -> stored plan
 
 
-def check(conn: Connection, transports: Transports) -> list[Finding]:
-    """Every finding in every account, grouped by account."""
+def check(conn: Connection, transports: Transports, only_account: str | None = None) -> list[Finding]:
+    """Every finding in every account (or in one), grouped by account."""
     findings: list[Finding] = []
-    for account_id, account in sorted(_load(conn).items()):
+    for account_id, account in sorted(_load(conn, only_account).items()):
         findings += _check_account(account_id, account, transports)
     return findings
 
 
-def _load(conn: Connection) -> dict[str, _Account]:
+def _load(conn: Connection, only: str | None) -> dict[str, _Account]:
     accounts: dict[str, _Account] = {}
 
     def of(account_id: str) -> _Account:
         return accounts.setdefault(account_id, _Account({}, {}, {}, {}))
 
-    for row in conn.execute(sa.select(contacts.c.account_id, contacts.c.arn, contacts.c.doc)):
-        of(row.account_id).contacts[row.arn] = row.doc
-    for row in conn.execute(sa.select(contact_channels.c.account_id, contact_channels.c.arn, contact_channels.c.doc)):
-        of(row.account_id).channels[row.arn] = row.doc
-    for row in conn.execute(sa.select(rotations.c.account_id, rotations.c.arn, rotations.c.doc)):
-        of(row.account_id).rotations[row.arn] = row.doc
-    for row in conn.execute(sa.select(response_plans.c.account_id, response_plans.c.name, response_plans.c.doc)):
-        of(row.account_id).plans[row.name] = row.doc
+    def rows(table: sa.Table, key: sa.Column[Any]) -> Any:
+        query = sa.select(table.c.account_id, key.label("key"), table.c.doc)
+        return conn.execute(query if only is None else query.where(table.c.account_id == only))
+
+    for row in rows(contacts, contacts.c.arn):
+        of(row.account_id).contacts[row.key] = row.doc
+    for row in rows(contact_channels, contact_channels.c.arn):
+        of(row.account_id).channels[row.key] = row.doc
+    for row in rows(rotations, rotations.c.arn):
+        of(row.account_id).rotations[row.key] = row.doc
+    for row in rows(response_plans, response_plans.c.name):
+        of(row.account_id).plans[row.key] = row.doc
     return accounts
 
 

@@ -23,6 +23,7 @@ class Session:
     csrf_token: str
     created_ms: int
     seen_ms: int
+    contact_alias: str | None = None  # a single sign-on's contact claim; local users' is on their user row
 
 
 def start(conn: Connection, session: Session) -> None:

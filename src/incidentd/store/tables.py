@@ -377,6 +377,7 @@ console_sessions = sa.Table(
     sa.Column("csrf_token", sa.String(64), nullable=False),
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     sa.Column("seen_ms", sa.BigInteger, nullable=False),
+    sa.Column("contact_alias", sa.String(255), nullable=True),  # a single sign-on's contact claim ("my shifts")
     sa.Index("ix_console_sessions_user", "source", "user_name"),
     sa.Index("ix_console_sessions_seen", "seen_ms"),
 )
@@ -399,4 +400,25 @@ console_preferences = sa.Table(
     metadata,
     sa.Column("user_arn", sa.String(2048), primary_key=True),
     sa.Column("time_zone", sa.String(64), nullable=False),
+)
+
+# Calendar feeds (iCalendar subscriptions). Only a hash of the URL's secret token is stored: the URL is shown once.
+# A feed reads as the person who made it, so it names them (by source and user name) and the account it belongs to;
+# role_ms is when their role was last confirmed (creation, or a single sign-on since), role the role then.
+calendar_feeds = sa.Table(
+    "calendar_feeds",
+    metadata,
+    sa.Column("feed_id", sa.String(32), primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("source", sa.String(8), nullable=False),  # "local" or "oidc"
+    sa.Column("user_name", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # "person" or "schedule"
+    sa.Column("target", sa.String(255), nullable=False),  # the contact's or the schedule's alias
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("role_ms", sa.BigInteger, nullable=False),
+    sa.Column("fetched_ms", sa.BigInteger, nullable=True),
+    sa.Index("ix_calendar_feeds_token", "token_hash", unique=True),
+    sa.Index("ix_calendar_feeds_user", "source", "user_name", "account_id"),
 )
