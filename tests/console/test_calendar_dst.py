@@ -1,7 +1,6 @@
 """A daily 09:00 hand-off across daylight saving changes (2027): 09:00 every day in the rotation's own zone, and in
 UTC the hour moves by one on the day the clocks change."""
 
-# ruff: noqa: F811  (fixtures imported from the other on-call test modules are test arguments here)
 from __future__ import annotations
 
 import datetime
@@ -10,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from console_support import signed_in
-from test_on_call import DAILY_9, admin, contacts  # noqa: F401 (fixtures)
+from test_on_call import DAILY_9
 
 from support import Server
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import yaml
 from browser_support import (
-    CHROMIUM,
     LIGHT_BACKGROUND,
     PHONE,
     Browsing,
@@ -26,7 +25,7 @@ from browser_support import (
     violations_in,
 )
 from console_support import PASSWORD, add_user
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from mailsink import MailSink
 from paging.paging_support import address_of, mailing_server, onboard, person_with_email
@@ -36,32 +35,6 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "console-incident.pn
 TABS = ("Overview", "Timeline", "Engagements", "Runbook", "Related items", "Properties")
 # The list asks for its rows every 10 s: a new incident shows within that, plus the request's time.
 REFRESH_MS = 15_000
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """One headless Chromium for the module; each test opens contexts of its own."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def browsing(chromium: Browser) -> Iterator[Browsing]:
-    """The test's pages; when it ends, none of them may have reported an error (script, CSP, failed load)."""
-    opened = Browsing(chromium)
-    yield opened
-    opened.close()
-    assert opened.errors == [], "the console's pages reported errors:\n" + "\n".join(opened.errors)
-
-
-@pytest.fixture(scope="module")
-def sink() -> Iterator[MailSink]:
-    """A real SMTP server that keeps every mail."""
-    running = MailSink().start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")

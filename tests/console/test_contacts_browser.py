@@ -7,39 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from browser_support import CHROMIUM, Browsing, sign_in, violations_in
+from browser_support import Browsing, sign_in, violations_in
 from console_support import add_user
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from mailsink import MailSink
 from paging.paging_support import address_of, mailing_server, onboard
 from support import Account, Server
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """One headless Chromium for the module; each test opens contexts of its own."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def browsing(chromium: Browser) -> Iterator[Browsing]:
-    """The test's pages; when it ends, none of them may have reported an error (script, CSP, failed load)."""
-    opened = Browsing(chromium)
-    yield opened
-    opened.close()
-    assert opened.errors == [], "the console's pages reported errors:\n" + "\n".join(opened.errors)
-
-
-@pytest.fixture(scope="module")
-def sink() -> Iterator[MailSink]:
-    """A real SMTP server that keeps every mail."""
-    running = MailSink().start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -5,36 +5,16 @@ axe-core finds nothing serious on these pages, in light and dark."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC
 
 import httpx
-import pytest
-from browser_support import CHROMIUM, Browsing, sign_in, violations_in
+from browser_support import Browsing, sign_in, violations_in
 from console_support import add_user
 from icalendar import Calendar
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from test_feeds import as_tuples, events_of, expected_events, listed_shifts, make_rota
 
 from support import Account, Server
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def browsing(chromium: Browser) -> Iterator[Browsing]:
-    """The test's pages; none may report an error (script, CSP, failed load)."""
-    opened = Browsing(chromium)
-    yield opened
-    opened.close()
-    assert opened.errors == [], "the pages reported errors:\n" + "\n".join(opened.errors)
 
 
 def accessible(page: Page) -> None:

@@ -10,10 +10,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-from console_support import add_user, csrf_of, signed_in
+from console_support import csrf_of, signed_in
 
-from support import Account, Server
+from support import Server
 
 DAY = 86_400
 DAILY_9 = {"DailySettings": [{"HourOfDay": 9, "MinuteOfHour": 0}], "NumberOfOnCalls": 1, "RecurrenceMultiplier": 1}
@@ -60,18 +59,6 @@ def make_team(contacts, prefix: str = "", zone: str = "UTC", start: float | None
         Plan={"RotationIds": [rotation]},
     )["ContactArn"]
     return Team(f"{prefix}checkout-oncall", schedule, rotation, people)
-
-
-@pytest.fixture
-def contacts(server: Server, account: Account, replication_set: str):  # type: ignore[no-untyped-def]
-    """An ssm-contacts client of the onboarded test account."""
-    return server.client(account, "ssm-contacts")
-
-
-@pytest.fixture
-def admin(server: Server, account: Account) -> str:
-    """An admin of the test's account (only admins may override: the responder's policy doesn't)."""
-    return add_user(server.database_url, account.account_id, "admin")
 
 
 def shifts_from_now(contacts, rotation_arn: str, days: int = 14) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
@@ -166,7 +153,9 @@ def test_clicking_a_shift_opens_the_override_form_prefilled(server: Server, cont
     assert 'name="covered_by"' in form.text and ">Create override</button>" in form.text
     assert f'value="{future["StartTime"]:%Y-%m-%dT%H:%M}"' in form.text
     assert f'value="{future["EndTime"]:%Y-%m-%dT%H:%M}"' in form.text
-    assert 'Start <span class="muted">(UTC)</span>' in form.text
+    # Labelled exactly "Start", with the page's zone beside the label and in the field's description.
+    assert '<label for="override-start">Start</label> <span class="muted" aria-hidden="true">(UTC)</span>' in form.text
+    assert "wall-clock times in UTC" in form.text
 
 
 def _post_override(client, team: Team, covered_by: str, start: str, end: str, zone: str = "UTC"):  # type: ignore[no-untyped-def]

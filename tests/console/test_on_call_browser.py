@@ -1,7 +1,6 @@
 """The on-call pages in headless Chromium: an override made by clicking a shift, the keyboard, the chosen zone
 over the browser's, and axe-core in light and dark."""
 
-# ruff: noqa: F811  (fixtures imported from the other on-call test modules are test arguments here)
 from __future__ import annotations
 
 import datetime
@@ -11,8 +10,7 @@ import pytest
 from browser_support import Browsing, sign_in, violations_in
 from playwright.sync_api import expect
 from test_calendar_dst import dst_schedule
-from test_console_browser import browsing, chromium  # noqa: F401 (fixtures)
-from test_on_call import admin, contacts, label, make_team, shifts_from_now  # noqa: F401 (fixtures)
+from test_on_call import label, make_team, shifts_from_now
 
 from support import Server
 

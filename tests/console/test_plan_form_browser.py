@@ -4,36 +4,15 @@ light and dark. Every page must report no error (CSP violations included)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from axe_playwright_python.sync_playwright import Axe
-from browser_support import CHROMIUM, LIGHT_BACKGROUND, Browsing, sign_in
+from browser_support import LIGHT_BACKGROUND, Browsing, sign_in
 from console_support import add_user
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from test_plan_form import SAMPLE_ROLE, SAMPLE_TOPIC, onboard, plan_names, stored, without_accounts
 
 from support import SEED_REQUEST, Account, Server
 
 _axe = Axe()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def browsing(chromium: Browser) -> Iterator[Browsing]:
-    """The test's pages; none of them may report an error other than those expected."""
-    opened = Browsing(chromium)
-    yield opened
-    opened.close()
-    assert opened.errors == [], "the console's pages reported errors:\n" + "\n".join(opened.errors)
 
 
 def violations(page: Page) -> list[str]:

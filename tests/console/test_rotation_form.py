@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from console_support import add_user, csrf_of, signed_in
+from console_support import csrf_of, signed_in
 
 from support import Account, Server
 
@@ -21,24 +21,12 @@ _ROW = re.compile(r"<tr>\s*<td><time[^>]*>[^<]*</time></td>\s*<td><time[^>]*>[^<
 
 
 @pytest.fixture
-def contacts(server: Server, account: Account, replication_set: str):  # type: ignore[no-untyped-def]
-    """An ssm-contacts client of the onboarded test account."""
-    return server.client(account, "ssm-contacts")
-
-
-@pytest.fixture
 def people(contacts) -> list[str]:  # type: ignore[no-untyped-def]
     """Three personal contacts; their ARNs in PEOPLE's order."""
     return [
         contacts.create_contact(Alias=alias, DisplayName=name, Type="PERSONAL", Plan={"Stages": []})["ContactArn"]
         for alias, name in PEOPLE
     ]
-
-
-@pytest.fixture
-def admin(server: Server, account: Account) -> str:
-    """An admin of the test's account: only admins may write rotations."""
-    return add_user(server.database_url, account.account_id, "admin")
 
 
 def rotation_form(token: str, members: list[str], **extra: str) -> dict[str, str]:

@@ -3,42 +3,16 @@ following the fields without a submit, the saved rotation in the API; axe-core o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from browser_support import CHROMIUM, Browsing, sign_in, violations_in
-from console_support import add_user
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from browser_support import Browsing, sign_in, violations_in
+from playwright.sync_api import Page, expect
 
-from support import Account, Server
+from support import Server
 
 PEOPLE = (("ama", "Ama Owusu"), ("yaw", "Yaw Mensah"), ("kofi", "Kofi Boateng"))
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def browsing(chromium: Browser) -> Iterator[Browsing]:
-    """The test's pages; none may report an error (script, CSP, failed load)."""
-    opened = Browsing(chromium)
-    yield opened
-    opened.close()
-    assert opened.errors == [], "the console's pages reported errors:\n" + "\n".join(opened.errors)
-
-
-@pytest.fixture
-def contacts(server: Server, account: Account, replication_set: str):  # type: ignore[no-untyped-def]
-    """An ssm-contacts client of the onboarded test account."""
-    return server.client(account, "ssm-contacts")
 
 
 @pytest.fixture
@@ -48,12 +22,6 @@ def people(contacts) -> list[str]:  # type: ignore[no-untyped-def]
         contacts.create_contact(Alias=alias, DisplayName=name, Type="PERSONAL", Plan={"Stages": []})["ContactArn"]
         for alias, name in PEOPLE
     ]
-
-
-@pytest.fixture
-def admin(server: Server, account: Account) -> str:
-    """An admin of the test's account."""
-    return add_user(server.database_url, account.account_id, "admin")
 
 
 def preview_rows(page: Page) -> list[str]:

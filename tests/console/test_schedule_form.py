@@ -5,18 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from console_support import add_user, csrf_of, signed_in
+from console_support import csrf_of, signed_in
 
-from support import Account, Server
+from support import Server
 
 NEW = "/console/on-call/new-schedule"
 DAILY = {"DailySettings": [{"HourOfDay": 9, "MinuteOfHour": 0}], "NumberOfOnCalls": 1, "RecurrenceMultiplier": 1}
-
-
-@pytest.fixture
-def contacts(server: Server, account: Account, replication_set: str):  # type: ignore[no-untyped-def]
-    """An ssm-contacts client of the onboarded test account."""
-    return server.client(account, "ssm-contacts")
 
 
 @pytest.fixture
@@ -29,12 +23,6 @@ def rotations(contacts) -> list[str]:  # type: ignore[no-untyped-def]
         )["RotationArn"]
         for name in ("Day", "Night", "Weekend")
     ]
-
-
-@pytest.fixture
-def admin(server: Server, account: Account) -> str:
-    """An admin of the test's account."""
-    return add_user(server.database_url, account.account_id, "admin")
 
 
 def test_create_edit_and_delete_a_schedule(server: Server, admin: str, contacts, rotations: list[str]) -> None:

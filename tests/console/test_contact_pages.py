@@ -17,14 +17,6 @@ from support import Account, Server
 
 
 @pytest.fixture(scope="module")
-def sink() -> Iterator[MailSink]:
-    """A real SMTP server that keeps every mail."""
-    running = MailSink().start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
 def mailing(own_database: str, sink: MailSink, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server whose activation codes go out by e-mail through the sink, on a database of its own (the shared
     server's worker has no SMTP and would take the jobs)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 from console_support import add_user, signed_in
-from test_contacts import admin_of, create_contact, error_beside, post
+from test_contact_pages import admin_of, create_contact, error_beside, post
 
 from paging.paging_support import onboard
 from support import Account, Server

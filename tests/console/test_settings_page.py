@@ -13,9 +13,9 @@ from html import unescape
 
 import httpx
 import pytest
-from browser_support import CHROMIUM, Browsing, sign_in, violations_in
+from browser_support import Browsing, sign_in, violations_in
 from console_support import add_user, csrf_of, signed_in
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import expect
 
 from support import Account, Server, wait_until
 from support import test_account as numbered_account
@@ -355,24 +355,6 @@ def test_a_post_without_the_session_token_is_refused(settings_server: Server, te
 
 
 # In the browser.
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def browsing(chromium: Browser) -> Iterator[Browsing]:
-    """The test's pages; none of them may report an error (script, CSP, failed load) other than those expected."""
-    opened = Browsing(chromium)
-    yield opened
-    opened.close()
-    assert opened.errors == [], "the console's pages reported errors:\n" + "\n".join(opened.errors)
 
 
 def test_an_admin_turns_deletion_protection_on_in_the_browser_and_a_responder_is_refused(
