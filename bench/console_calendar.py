@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import gc
 import os
 import statistics
 import tempfile
@@ -139,6 +140,7 @@ async def measure(client: httpx.AsyncClient, path: str, requests: int, warmup: i
 async def run(invoker: Invoker, alias: str, requests: int, warmup: int) -> dict[str, dict[str, float]]:
     """The cases through the console's ASGI application."""
     app = console_app(invoker, lambda: None)
+    gc.freeze()  # as `incidentd serve` does once the application is built (cli.py)
     session = Sessions(invoker.db, invoker.clock, invoker.settings.console).start(
         ADMIN, "local", ACCOUNT.account_id, "admin"
     )

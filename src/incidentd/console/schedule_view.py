@@ -287,6 +287,8 @@ def show(
         view=view,
         zone=zone,
         zone_name=zone_name,
+        # Nobody chose the zone (no query, no preference): console.js swaps in the browser's own.
+        zone_from_browser="zone" not in request.query_params and who.time_zone not in _zone_set(),
         zones=zones(),
         link=link,
         shift_link=shift_link,

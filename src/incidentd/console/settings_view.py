@@ -10,7 +10,6 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -25,7 +24,7 @@ from incidentd.console.errors import FormErrors
 from incidentd.console.sessions import SignedIn
 from incidentd.domain import arns
 from incidentd.protocol.errors import ServiceError
-from incidentd.store.tables import console_users
+from incidentd.store import console_users
 
 INCIDENTS = "ssm-incidents"
 ADMIN = "admin"
@@ -152,11 +151,8 @@ def _twilio_details(delivery: DeliverySettings) -> list[str]:
 
 def users(console: Console, who: SignedIn) -> list[dict[str, Any]]:
     """The account's local console users, by name (never another account's, nor anyone's password hash)."""
-    table = console_users.c
-    query = sa.select(table.name, table.role, table.contact_alias, table.created_ms, table.updated_ms)
     with console.db.read() as conn:
-        rows = conn.execute(query.where(table.account_id == who.account_id).order_by(table.name)).all()
-    return [dict(row._mapping) for row in rows]
+        return console_users.of_account(conn, who.account_id)
 
 
 def sso(console: Console, who: SignedIn) -> dict[str, Any] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -51,3 +52,10 @@ def remove(conn: Connection, name: str) -> bool:
 def all_users(conn: Connection) -> list[User]:
     """Every user, by name."""
     return [User(**row._mapping) for row in conn.execute(sa.select(t).order_by(t.c.name))]
+
+
+def of_account(conn: Connection, account_id: str) -> list[dict[str, Any]]:
+    """An account's users by name: name, role, contact and times, never the password hash."""
+    query = sa.select(t.c.name, t.c.role, t.c.contact_alias, t.c.created_ms, t.c.updated_ms)
+    rows = conn.execute(query.where(t.c.account_id == account_id).order_by(t.c.name))
+    return [dict(row._mapping) for row in rows]

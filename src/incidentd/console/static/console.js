@@ -19,6 +19,19 @@
     });
   }
   localTimes(document);
+
+  // A calendar in UTC only because nobody chose a zone: show it in the browser's own zone instead.
+  const guessed = document.querySelector("[data-zone-from-browser]");
+  if (guessed) {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const picker = document.getElementById("zone");
+    const known = zone && picker && Array.from(picker.options).some((option) => option.value === zone);
+    if (known && zone !== guessed.textContent) {
+      const url = new URL(window.location.href);
+      url.searchParams.set("zone", zone);
+      window.location.replace(url);
+    }
+  }
   document.body.addEventListener("htmx:afterSettle", (event) => {
     localTimes(event.target);
     // htmx gives focus back to the element of the same id; the selection follows it.
