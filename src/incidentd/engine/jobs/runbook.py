@@ -61,6 +61,7 @@ def runbook_script(ctx: JobContext) -> None:
         script_action.timeout_seconds(definition),
         keep_going=lambda: _heartbeat(ctx, execution_id, token),
         check_every=HEARTBEAT_SECONDS,
+        settings=ctx.settings.runbooks,
     )
     with ctx.transaction() as conn:
         env = _env(ctx, ctx.unit_in(conn))
