@@ -101,7 +101,10 @@ class TwilioReplies:
         query = request.query_string.decode("latin-1")
         url = public_url + path + (f"?{query}" if query else "")  # the URL Twilio called, as it signed it
         fields = urllib.parse.parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
-        if not hmac.compare_digest(signature(auth_token, url, fields), request.headers.get("x-twilio-signature", "")):
+        given = request.headers.get("x-twilio-signature", "")
+        # A signature is base64, so ASCII; compare_digest refuses non-ASCII strings with a TypeError, and such a
+        # header is just another signature that does not match.
+        if not given.isascii() or not hmac.compare_digest(signature(auth_token, url, fields), given):
             raise Refused(403, "The X-Twilio-Signature does not match this request.")
         form = dict(fields)
         if form.get("AccountSid") != account_sid:

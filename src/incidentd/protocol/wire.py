@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from botocore.model import ServiceModel, Shape
@@ -11,6 +12,11 @@ from botocore.model import ServiceModel, Shape
 from incidentd.protocol.errors import ServiceError, validation_error
 
 MAX_BODY_BYTES = 1024 * 1024
+# No input shape of the services served nests deeper than 7 levels; deeper bodies are refused before anything
+# walks them recursively (validation messages render values, and 900 levels overflowed the stack there).
+MAX_BODY_DEPTH = 32
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_BRACKET_STEP = [1 if byte in b"[{" else -1 if byte in b"]}" else 0 for byte in range(256)]
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs a microsecond per request
@@ -52,9 +58,35 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
         raise validation_error("Could not parse the request body as JSON: it is nested too deeply.") from None
     if not isinstance(value, dict):
         raise validation_error("The request body must be a JSON object.")
+    if body.count(b"[") + body.count(b"{") > MAX_BODY_DEPTH and _deeper_than(body, value, MAX_BODY_DEPTH):
+        raise validation_error(
+            f"Could not parse the request body as JSON: it is nested too deeply (more than {MAX_BODY_DEPTH} levels)."
+        )
     if b"\\u" in body and not _is_unicode(value):
         raise validation_error("The request body is not valid Unicode: it escapes an unpaired surrogate.")
     return value
+
+
+def _deeper_than(body: bytes, value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest more than limit levels in a decoded JSON value; never recursing.
+
+    Most bodies are settled by their brackets alone, counted in C (those inside strings too, so the count can only
+    overstate the depth): walking the decoded value costs four times as much, and runs only when the count says
+    the body may be too deep.
+    """
+    if max(accumulate(map(_BRACKET_STEP.__getitem__, body.translate(None, _NOT_BRACKETS)))) <= limit:
+        return False
+    level = [value]
+    for _ in range(limit):
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True
 
 
 def _is_unicode(value: Any) -> bool:

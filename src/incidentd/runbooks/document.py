@@ -8,6 +8,9 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
+from incidentd.runbooks import safe_yaml
+from incidentd.runbooks.parameters import PatternError, compile_pattern
+
 SCHEMA_VERSION = "0.3"
 # The actions this engine runs; any other aws: action is accepted in a document and fails when its step runs.
 SUPPORTED_ACTIONS = (
@@ -19,6 +22,10 @@ SUPPORTED_ACTIONS = (
     "aws:executeScript",
 )
 PARAMETER_TYPES = ("String", "StringList", "Integer", "Boolean", "MapList", "StringMap")
+MAX_CONTENT_BYTES = 64 * 1024  # AWS's limit on a document's content (CreateDocument; MaxDocumentSizeExceeded)
+# What a document may hold once YAML aliases are expanded. The size is AWS's content limit, counted on the
+# expanded content (about its compact JSON); a 64 KB document without aliases stays within the others too.
+LIMITS = safe_yaml.Limits(expanded_bytes=MAX_CONTENT_BYTES, nodes=20_000, depth=50, aliases=100)
 _ACTION = re.compile(r"^aws:[a-zA-Z]{3,40}$")
 # Step names end up in {{ Step.Output }} references, so they can't hold a dot or braces.
 _STEP_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
@@ -41,11 +48,17 @@ class DocumentError(Exception):
 
 
 def parse(content: str, fmt: str) -> dict[str, Any]:
-    """The content as a mapping, read as the declared format (YAML or JSON)."""
+    """The content as a mapping, read as the declared format (YAML or JSON) within LIMITS."""
     if fmt == "TEXT":
         raise DocumentError("Automation documents are YAML or JSON; DocumentFormat TEXT is not supported.")
     try:
-        doc = json.loads(content) if fmt == "JSON" else yaml.safe_load(content)
+        doc = _json(content) if fmt == "JSON" else safe_yaml.load(content, LIMITS)
+    except safe_yaml.LimitExceeded as exc:
+        raise DocumentError(
+            str(exc), "MaxDocumentSizeExceeded" if exc.too_large else "InvalidDocumentContent"
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        raise DocumentError(f"The content is not valid YAML: {_yaml_problem(exc)}") from None
     except (ValueError, yaml.YAMLError) as exc:
         raise DocumentError(f"The content is not valid {fmt}: {_first_line(exc)}") from None
     if not isinstance(doc, dict):
@@ -110,9 +123,12 @@ def _check_parameters(parameters: Any) -> None:
         pattern = spec.get("allowedPattern")
         if pattern is not None:
             try:
-                re.compile(str(pattern))
-            except re.error:
-                raise DocumentError(f"allowedPattern of parameter {name} is not a regular expression.") from None
+                compile_pattern(str(pattern))
+            except PatternError as error:
+                raise DocumentError(
+                    f"allowedPattern of parameter {name} is not a regular expression incidentd can run ({error}): "
+                    "patterns are matched with RE2, which has no backreferences, lookahead or lookbehind."
+                ) from None
 
 
 def _check_step(step: dict[str, Any], names: list[str]) -> None:
@@ -165,6 +181,29 @@ def describe_parameters(doc: dict[str, Any]) -> list[dict[str, Any]]:
             entry["DefaultValue"] = default if isinstance(default, str) else json.dumps(default)
         described.append(entry)
     return described
+
+
+def _json(content: str) -> Any:
+    """JSON content, refused when nested deeper than LIMITS.depth (JSON has no aliases: its size is its own)."""
+    try:
+        doc = json.loads(content)
+    except RecursionError:  # the decoder recurses once per level
+        raise safe_yaml.LimitExceeded(f"The content is nested too deeply (more than {LIMITS.depth} levels).") from None
+    # Iterative, so that checking depth never recurses itself.
+    pending = [(doc, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            if depth >= LIMITS.depth:
+                raise safe_yaml.LimitExceeded(f"The content is nested too deeply (more than {LIMITS.depth} levels).")
+            pending.extend((child, depth + 1) for child in (value.values() if isinstance(value, dict) else value))
+    return doc
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    """What the YAML parser found wrong and where, in one line."""
+    where = f" (line {exc.problem_mark.line + 1}, column {exc.problem_mark.column + 1})" if exc.problem_mark else ""
+    return f"{exc.problem or exc.context or type(exc).__name__}{where}"
 
 
 def _first_line(exc: Exception) -> str:

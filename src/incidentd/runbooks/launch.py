@@ -41,7 +41,7 @@ def start(
             "AutomationDefinitionVersionNotFoundException",
             f"Automation document {document_name} has no version {version}.",
         )
-    doc = document.parse(found.version["Content"], found.version["DocumentFormat"])
+    doc = _stored(found.version)
     try:
         values = parameters.resolve(doc.get("parameters", {}), given)
     except parameters.ParameterError as error:
@@ -65,5 +65,15 @@ def parameter_types(env: engine.Env, region: str, document_name: str, version: s
     _, found = library.find(env.conn, env.account_id, region, name, version) if name else (None, None)
     if found is None:
         return None
-    doc: dict[str, Any] = document.parse(found.version["Content"], found.version["DocumentFormat"])
+    doc = _stored(found.version)
     return {key: str(spec.get("type", "String")) for key, spec in doc.get("parameters", {}).items()}
+
+
+def _stored(version: dict[str, Any]) -> dict[str, Any]:
+    """A stored version's content, parsed; stored before today's limits, it may be refused now (a 4xx, not a 500)."""
+    try:
+        return document.parse(version["Content"], version["DocumentFormat"])
+    except document.DocumentError as error:
+        raise ServiceError(
+            "InvalidAutomationExecutionParametersException", f"The document can't be run: {error.message}"
+        ) from None

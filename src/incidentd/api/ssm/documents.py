@@ -22,7 +22,7 @@ from incidentd.protocol.errors import ServiceError, validation_error
 from incidentd.runbooks import builtin, document, library
 from incidentd.store import documents
 
-MAX_CONTENT_BYTES = 64 * 1024  # AWS's limit on a document's content
+MAX_CONTENT_BYTES = document.MAX_CONTENT_BYTES  # AWS's limit on a document's content, before and after parsing
 MAX_VERSIONS = 1000  # AWS's limit on versions per document
 RESERVED_PREFIXES = ("aws", "amazon", "amzn")  # AWS keeps these name prefixes for its own documents
 
@@ -114,7 +114,10 @@ def get_document(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     if fmt == "TEXT":
         raise ServiceError("InvalidDocumentVersion", "Automation documents can be read as YAML or JSON, not TEXT.")
     if fmt != version["DocumentFormat"]:
-        content = document.render(document.parse(content, version["DocumentFormat"]), fmt)
+        try:
+            content = document.render(document.parse(content, version["DocumentFormat"]), fmt)
+        except document.DocumentError as error:  # stored before today's limits
+            raise ServiceError("InvalidDocument", error.message) from None
     result = {
         "Name": found.name,
         "CreatedDate": version["CreatedDate"],
