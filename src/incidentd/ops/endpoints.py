@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Callable
 
@@ -26,14 +27,33 @@ def readyz(db: Database) -> Endpoint:
     return answer
 
 
-def metrics_endpoint(db: Database, clock: Clock) -> Endpoint:
-    """The process's metrics in the Prometheus text format."""
+def metrics_endpoint(db: Database, clock: Clock, token: str | None = None) -> Endpoint:
+    """The process's metrics in the Prometheus text format; with a token, only for requests that carry it."""
     registry = metrics.registry(db, clock)
+    expected = None if token is None else token.encode()
 
     def answer(request: WireRequest) -> WireResponse:
+        if expected is not None and not _carries(request, expected):
+            # Refused before the scrape: its queries read the jobs table, which nobody unknown may make us do.
+            challenge = 'Bearer realm="incidentd metrics"'
+            if "authorization" in request.headers:
+                challenge += ', error="invalid_token"'
+            return WireResponse(401, b"/metrics needs Authorization: Bearer <[metrics] token>\n", _challenge(challenge))
         return WireResponse(200, metrics.exposition(registry), [("content-type", metrics.CONTENT_TYPE)])
 
     return answer
+
+
+def _carries(request: WireRequest, expected: bytes) -> bool:
+    """Whether the request's Authorization header is `Bearer <expected>`, compared in constant time."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    # Header values arrive decoded as latin-1: encoding them back gives the bytes as sent, whatever they are.
+    offered = credentials.strip().encode("latin-1", "replace")
+    return hmac.compare_digest(offered, expected) and scheme.lower() == "bearer"
+
+
+def _challenge(value: str) -> list[tuple[str, str]]:
+    return [("content-type", "text/plain; charset=utf-8"), ("www-authenticate", value)]
 
 
 _JSON = [("content-type", "application/json")]

@@ -40,7 +40,10 @@ class Application:
         if self.console is not None and scope["path"].startswith("/console"):
             await self.console(scope, receive, send)
             return
-        body, too_large = await _read_body(receive)
+        read = await _read_body(receive)
+        if read is None:
+            return  # the client went away (or was cut off) mid-body: half a request is never answered or acted on
+        body, too_large = read
         headers = _headers(scope["headers"])
         request = WireRequest(
             method=scope["method"],
@@ -114,15 +117,16 @@ def _answer_plain(handler: PlainHandler, request: WireRequest) -> WireResponse:
         return WireResponse(500, b'{"message":"internal error"}', [("content-type", "application/json")])
 
 
-async def _read_body(receive: Any) -> tuple[bytes, bool]:
-    """The request body, or (b"", True) once it passes the limit (the rest is drained, not kept)."""
+async def _read_body(receive: Any) -> tuple[bytes, bool] | None:
+    """The request body, or (b"", True) once it passes the limit (the rest is drained, not kept); None when the
+    connection closed before the body was whole."""
     chunks: list[bytes] = []
     size = 0
     too_large = False
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            return None
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY_BYTES:

@@ -26,7 +26,7 @@ def plain_routes(invoker: Invoker, on_write: Callable[[], None]) -> PlainRoutes:
     routes.add("POST", VOICE_PATH, replies.voice)
     routes.add("GET", "/incidents/", incident_page(db, settings.notifications))
     routes.add("GET", "/readyz", endpoints.readyz(db))
-    routes.add("GET", "/metrics", endpoints.metrics_endpoint(db, clock))
+    routes.add("GET", "/metrics", endpoints.metrics_endpoint(db, clock, settings.metrics.token))
     return routes
 
 

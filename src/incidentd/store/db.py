@@ -237,10 +237,32 @@ def _postgres_engine(url: str, pool_size: int) -> Engine:
     return engine
 
 
+def _create_for_owner(database: Path) -> None:
+    """Create the database's missing folders (0700) and an empty database file (0600), for the owner alone.
+
+    The file holds every account's incidents and phone numbers. SQLite creates the -wal and -shm files with the
+    database file's mode, so they follow it. Set by mode and not by umask, which is the whole process's: other
+    threads may be creating files meanwhile. Existing folders and files keep the modes their owner gave them.
+    """
+    missing = []
+    folder = database.parent
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process starting at the same moment
+            folder.mkdir(mode=0o700)
+    try:
+        created = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return
+    os.close(created)  # an empty file is an empty database to SQLite
+
+
 def _sqlite_engine(url: str, pool_size: int) -> Engine:
     database = sa.engine.make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        _create_for_owner(Path(database))
     engine = sa.create_engine(url, pool_size=pool_size, max_overflow=-1)
     synchronous = os.environ.get("INCIDENTD_SQLITE_SYNCHRONOUS", "FULL").upper()
 
