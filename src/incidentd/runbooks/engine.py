@@ -6,6 +6,7 @@ Each step runs in a durable job ("runbook.step") that carries the execution's fe
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import uuid
 from dataclasses import dataclass
@@ -24,6 +25,14 @@ STEP_JOB = "runbook.step"
 SCRIPT_JOB = "runbook.script"
 TERMINAL = ("Success", "Failed", "Cancelled", "TimedOut")
 ACTIVE = ("InProgress", "Waiting")
+# Started beyond the account's concurrent executions: waits, without steps, until a running one ends.
+PENDING = "Pending"
+
+# The execution whose step is running on this thread (account, id, depth): an execution its step starts through
+# aws:executeAwsApi is one level deeper. A step's call runs on the step's own thread, inside the step's transaction.
+_RUNNING_STEP: contextvars.ContextVar[tuple[str, str, int] | None] = contextvars.ContextVar(
+    "incidentd_running_step", default=None
+)
 
 
 @dataclass(slots=True)
@@ -58,7 +67,30 @@ def start(
     role_arn: str | None = None,
 ) -> str:
     """Record a new execution and schedule its first step; its id. caller is the ARN steps act as, role_arn the
-    IAM role behind it (None when steps act as the starter)."""
+    IAM role behind it (None when steps act as the starter).
+
+    Beyond the account's concurrent executions in the region the execution is Pending until one ends; beyond the
+    queue, or deeper than [automation] max_depth below the execution whose step starts it, it is refused.
+    """
+    quota = env.settings.automation
+    parent = _RUNNING_STEP.get()
+    depth = parent[2] + 1 if parent is not None and parent[0] == env.account_id else 0
+    if depth > quota.max_depth:
+        raise _limit_exceeded(
+            f"An execution started by another execution may be at most {quota.max_depth} deep; "
+            f"{name} would be {depth} deep (started by {parent[1] if parent else ''})."
+        )
+    # Two starts at once must not both take the last free slot (PostgreSQL; SQLite has one writer anyway).
+    env.lock(f"automation-quota:{env.account_id}:{region}")
+    live = automations.live_counts(env.conn, env.account_id, region)
+    running = live.get("InProgress", 0) + live.get("Waiting", 0)
+    queued = live.get(PENDING, 0)
+    waits = running >= quota.concurrent_executions
+    if waits and queued >= quota.queued_executions:
+        raise _limit_exceeded(
+            f"The account has {running} running and {queued} queued automation executions in {region}, its quota "
+            f"({quota.concurrent_executions} running, {quota.queued_executions} queued); start it when one ends."
+        )
     execution_id = str(uuid.uuid4())
     now = env.now_ms / 1000
     execution: dict[str, Any] = {
@@ -82,10 +114,32 @@ def start(
         "_token": 0,
         "_seq": 0,
         "_failedCritical": False,
+        "_depth": depth,
     }
+    if waits:
+        execution["AutomationExecutionStatus"] = PENDING
+        automations.insert(env.conn, env.account_id, region, execution, env.now_ms)
+        return execution_id
     automations.insert(env.conn, env.account_id, region, execution, env.now_ms)
     _enter(env, execution, doc["mainSteps"][0])
     return execution_id
+
+
+def _limit_exceeded(message: str) -> ServiceError:
+    return ServiceError("AutomationExecutionLimitExceededException", message)
+
+
+def _start_next_pending(env: Env, region: str) -> None:
+    """A running execution ended: the one that has waited longest for its slot starts, if the quota allows."""
+    env.lock(f"automation-quota:{env.account_id}:{region}")
+    live = automations.live_counts(env.conn, env.account_id, region)
+    if not live.get(PENDING) or live.get("InProgress", 0) + live.get("Waiting", 0) >= (
+        env.settings.automation.concurrent_executions
+    ):
+        return
+    waiting = automations.oldest_pending(env.conn, env.account_id, region)
+    if waiting is not None:
+        _enter(env, waiting, waiting["_document"]["mainSteps"][0])
 
 
 def variables(env: Env, execution: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +189,11 @@ def run_step(env: Env, execution_id: str, token: int, timeout: bool = False) -> 
         supported = ", ".join(registry())
         outcome = Outcome(FAILED, message=f"incidentd does not run {definition['action']} steps; it runs {supported}.")
     else:
-        outcome = action(StepCall(env, execution, definition, inputs))
+        running = _RUNNING_STEP.set((env.account_id, execution["AutomationExecutionId"], execution.get("_depth", 0)))
+        try:
+            outcome = action(StepCall(env, execution, definition, inputs))
+        finally:
+            _RUNNING_STEP.reset(running)
     apply(env, execution, step, definition, outcome)
 
 
@@ -187,6 +245,8 @@ def signal(env: Env, execution: dict[str, Any], kind: str, payload: dict[str, li
     """Apply SendAutomationSignal to an execution of the caller's account."""
     if execution["AutomationExecutionStatus"] in TERMINAL:
         raise _invalid_signal(f"The execution has ended ({execution['AutomationExecutionStatus']}).")
+    if execution["AutomationExecutionStatus"] == PENDING:
+        raise _invalid_signal("The execution is queued behind the account's running executions and has not started.")
     step = _current(env, execution)
     definition = _definition(execution, step["StepName"])
     if kind in ("StartStep", "StopStep"):
@@ -246,6 +306,11 @@ def stop(env: Env, execution: dict[str, Any]) -> None:
             "InvalidAutomationStatusUpdateException",
             f"The execution has already ended ({execution['AutomationExecutionStatus']}).",
         )
+    if execution["AutomationExecutionStatus"] == PENDING:
+        # Queued, never started: it ends with no step, and frees no running slot.
+        execution.update(AutomationExecutionStatus="Cancelled", ExecutionEndTime=env.now_ms / 1000)
+        automations.save(env.conn, env.account_id, execution)
+        return
     step = _current(env, execution)
     execution["_token"] += 1
     if step.get("StepStatus") not in TERMINAL:
@@ -359,6 +424,7 @@ def _finish(env: Env, execution: dict[str, Any], step: dict[str, Any], status: s
         if name in execution["_outputs"]
     }
     _save(env, execution, step)
+    _start_next_pending(env, execution["_region"])
 
 
 def _record_outputs(

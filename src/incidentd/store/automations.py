@@ -110,3 +110,25 @@ def page(
     if limit is not None:
         statement = statement.limit(limit)
     return [(row.start_ms, row.execution_id, row.doc) for row in conn.execute(statement)]
+
+
+def live_counts(conn: Connection, account_id: str, region: str) -> dict[str, int]:
+    """How many of the account's executions in the region are Pending, InProgress and Waiting, by status."""
+    statement = (
+        sa.select(t.c.status, sa.func.count())
+        .where(t.c.account_id == account_id, t.c.region == region, t.c.status.in_(("Pending", "InProgress", "Waiting")))
+        .group_by(t.c.status)
+    )
+    return {row[0]: int(row[1]) for row in conn.execute(statement)}
+
+
+def oldest_pending(conn: Connection, account_id: str, region: str) -> dict[str, Any] | None:
+    """The account's execution in the region that has waited longest for a free slot, or None."""
+    statement = (
+        sa.select(t.c.doc)
+        .where(t.c.account_id == account_id, t.c.region == region, t.c.status == "Pending")
+        .order_by(t.c.start_ms, t.c.execution_id)
+        .limit(1)
+    )
+    doc: dict[str, Any] | None = conn.execute(statement).scalar()
+    return doc

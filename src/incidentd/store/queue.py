@@ -15,6 +15,8 @@ from incidentd.store.prepared import Prepared
 from incidentd.store.tables import jobs as t
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+# A claim looks at the oldest due job of this many accounts at most; beyond them, jobs go by due time alone.
+MAX_FAIR_ACCOUNTS = 1000
 
 
 @dataclass(frozen=True)
@@ -71,14 +73,14 @@ def _row(
 _KIND = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
 
-def _kind_in(kinds: tuple[str, ...]) -> Any:
+def _kind_in(kinds: tuple[str, ...], table: Any = t) -> Any:
     # The kinds are written into the SQL: the statement is then prepared once per set of kinds, without the
     # expanding IN parameter that sends every execution through SQLAlchemy's slow path. Kinds are the names
     # job modules register, never user input; the pattern makes sure of it.
     for kind in kinds:
         if not _KIND.match(kind):
             raise ValueError(f"not a job kind: {kind!r}")
-    return t.c.kind.in_([sa.literal_column(f"'{kind}'") for kind in kinds])
+    return table.c.kind.in_([sa.literal_column(f"'{kind}'") for kind in kinds])
 
 
 def _is_queued_and_due(kinds: tuple[str, ...]) -> Any:
@@ -103,10 +105,63 @@ def _any_due_statement(kinds: tuple[str, ...]) -> Prepared:
     return Prepared(sa.select(due.c.id).limit(1))
 
 
+def _account_heads(kinds: tuple[str, ...]) -> Any:
+    """The oldest due job of each account that has queued jobs (NULL for one with none due yet).
+
+    The accounts come from a loose index scan of ix_jobs_fair (state, account_id, run_at_ms): each next account
+    is one seek, however many jobs the one before it has queued; each account's oldest due job is one more. The
+    cost grows with the number of accounts, never with the length of any one account's backlog.
+    """
+    scan = t.alias("scan")
+    first = sa.select(sa.func.min(t.c.account_id).label("account_id")).where(t.c.state == QUEUED)
+    accounts = first.cte("queued_accounts", recursive=True)
+    following = (
+        sa.select(sa.func.min(scan.c.account_id))
+        .where(scan.c.state == QUEUED, scan.c.account_id > accounts.c.account_id)
+        .scalar_subquery()
+    )
+    accounts = accounts.union_all(sa.select(following).where(accounts.c.account_id.is_not(None)))
+    head = t.alias("head")
+    oldest = (
+        sa.select(head.c.id)
+        .where(
+            head.c.state == QUEUED,
+            head.c.account_id == accounts.c.account_id,
+            head.c.run_at_ms <= sa.bindparam("now_ms"),
+            _kind_in(kinds, head),
+        )
+        # By due time alone, the order of ix_jobs_fair itself: a tie-break by id would cost PostgreSQL a sort of
+        # the account's whole backlog.
+        .order_by(head.c.run_at_ms)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return sa.select(oldest.label("id")).where(accounts.c.account_id.is_not(None)).limit(MAX_FAIR_ACCOUNTS)
+
+
 @functools.lru_cache(maxsize=64)
 def _claim_statement(kinds: tuple[str, ...], dialect: str) -> Prepared:
     due = _due(kinds)
-    candidates = sa.select(due.c.id).order_by(due.c.run_at_ms, due.c.id).limit(sa.bindparam("limit"))
+    # Fair across accounts: every account's oldest due job first (the oldest of them first), then the rest of
+    # the batch by due time. One account's backlog of thousands then never holds another's page behind it for
+    # more than one claim, and a single busy account still gets whole batches.
+    head_ids = _account_heads(kinds).subquery()
+    head = t.alias("head_job")
+    # Each head's due time by its primary key, row by row: a join would let PostgreSQL hash the whole table.
+    head_due = sa.select(head.c.run_at_ms).where(head.c.id == head_ids.c.id).scalar_subquery()
+    heads = sa.select(head_ids.c.id, head_due.label("run_at_ms"), sa.literal(0).label("turn")).where(
+        head_ids.c.id.is_not(None)
+    )
+    by_age = sa.select(due.c.id, due.c.run_at_ms).order_by(due.c.run_at_ms, due.c.id).limit(sa.bindparam("limit"))
+    by_age_rows = by_age.subquery()
+    rest = sa.select(by_age_rows.c.id, by_age_rows.c.run_at_ms, sa.literal(1).label("turn"))
+    pool = sa.union_all(heads, rest).subquery()
+    candidates = (
+        sa.select(pool.c.id)
+        .group_by(pool.c.id)
+        .order_by(sa.func.min(pool.c.turn), sa.func.min(pool.c.run_at_ms), pool.c.id)
+        .limit(sa.bindparam("limit"))
+    )
     if dialect == "postgresql":
         # Several workers claim side by side: each skips the rows another is claiming. The candidates come
         # from this statement's snapshot, so a row another worker claimed and committed meanwhile looks due;
@@ -139,7 +194,7 @@ def any_due(conn: Connection, kinds: Collection[str], now_ms: int) -> bool:
 
 
 def claim(conn: Connection, owner: str, kinds: Collection[str], now_ms: int, lease_ms: int, limit: int) -> list[Job]:
-    """Lease up to `limit` due jobs of the given kinds, oldest run_at first."""
+    """Lease up to `limit` due jobs of the given kinds: each account's oldest first, then the oldest run_at."""
     if not kinds or limit < 1:
         return []
     statement = _claim_statement(tuple(sorted(kinds)), conn.dialect.name)

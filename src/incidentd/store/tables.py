@@ -180,6 +180,8 @@ jobs = sa.Table(
     sa.Index("ix_jobs_claim", "state", "kind", "run_at_ms"),
     sa.Index("ix_jobs_lease", "state", "kind", "lease_expires_ms"),
     sa.Index("ix_jobs_account", "account_id"),
+    # The fair claim: each account's oldest due job (store/queue.py), found by a loose index scan over accounts.
+    sa.Index("ix_jobs_fair", "state", "account_id", "run_at_ms"),
 )
 
 # ssm-contacts. Contacts are regional (aws-behaviour §4.1): the region is part of every ARN, and a contact's
@@ -340,6 +342,8 @@ automation_executions = sa.Table(
     sa.PrimaryKeyConstraint("account_id", "execution_id"),
     # DescribeAutomationExecutions: newest first with a stable tie-break.
     sa.Index("ix_automation_executions_start", "account_id", "region", "start_ms", "execution_id"),
+    # The quotas: an account's running and queued executions, counted without reading its finished ones.
+    sa.Index("ix_automation_executions_live", "account_id", "region", "status", "start_ms"),
 )
 
 automation_steps = sa.Table(
