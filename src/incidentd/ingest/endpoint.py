@@ -15,6 +15,7 @@ from incidentd.config.sections import IngestToken
 from incidentd.ingest import alertmanager, grafana, sns, webhook
 from incidentd.ingest.auth import authenticate
 from incidentd.ingest.common import PayloadError, Refused, Signal, json_object
+from incidentd.ingest.rate_limit import TokenBuckets
 from incidentd.ingest.start import Outcome, Starter
 from incidentd.protocol.errors import ServiceError
 from incidentd.protocol.wire import MAX_BODY_BYTES, WireRequest, WireResponse
@@ -45,6 +46,7 @@ class IngestEndpoint:
         self.starter = Starter(invoker)
         self.clock = invoker.clock
         self.on_write = on_write
+        self.buckets = TokenBuckets()
 
     def __call__(self, request: WireRequest) -> WireResponse:
         """Answer one alert notification; nothing changes unless the token and the payload are good."""
@@ -52,6 +54,10 @@ class IngestEndpoint:
         if token is None:
             # The Basic challenge is what makes SNS send the credentials of the subscription URL.
             return _answer(401, {"message": "a valid ingest token is required"}, _CHALLENGES)
+        wait = self.buckets.take(token.token, token.rate_per_minute)
+        if wait:
+            message = f"over this token's rate of {token.rate_per_minute} notifications a minute: retry in {wait} s"
+            return _answer(429, {"message": message}, [("retry-after", str(wait))])
         try:
             source, plan_name = _route(request.raw_path)
             outcome = self._handle(request, token, source, plan_name)
@@ -65,15 +71,29 @@ class IngestEndpoint:
             return _answer(409, {"message": "a concurrent change got in the way; send the notification again"})
         if isinstance(outcome, WireResponse):
             return outcome
-        if outcome.action != "ignored":
+        if outcome.changed and outcome.action != "ignored":
             self.on_write()
-        log.info("ingest %s/%s for %s: %s %s", source, plan_name, token.account, outcome.action, outcome.incident_arn)
+        # A storm's repeats change nothing: a line each would be the storm again, in the log.
+        log.log(
+            logging.INFO if outcome.changed else logging.DEBUG,
+            "ingest %s/%s for %s: %s %s",
+            source,
+            plan_name,
+            token.account,
+            outcome.action,
+            outcome.incident_arn,
+        )
         arns = [outcome.incident_arn] if outcome.incident_arn else []
         return _answer(outcome.status, {"action": outcome.action, "incidentRecordArns": arns})
 
     def _handle(self, request: WireRequest, token: IngestToken, source: str, plan_name: str) -> Outcome | WireResponse:
         if not token.allows(plan_name):
             raise Refused(403, f"this token may not open incidents with the plan {plan_name!r}")
+        # The same bytes parse to the same signal. SNS messages go the long way: their age is checked every time.
+        if source in PARSERS and not request.oversize:
+            repeat = self.starter.known_repeat(token.account, source, plan_name, request.body)
+            if repeat is not None:
+                return repeat
         # Another account's plan of the same name is not this token's: the look-up is in the token's account.
         if self.starter.plan(token.account, plan_name) is None:
             raise Refused(404, f"no response plan named {plan_name!r} in account {token.account}")
@@ -82,16 +102,20 @@ class IngestEndpoint:
         payload = json_object(request.body)
         now_ms = self.clock.now_ms()
         if source == "sns":
-            signal = self._sns(payload, now_ms / 1000)
+            signal = self._sns(payload, token, now_ms / 1000)
             if signal.details.get("confirmed") or signal.details.get("unsubscribed"):
                 return _answer(200, signal.details)
         else:
             signal = PARSERS[source](payload, now_ms / 1000)
-        return self.starter.apply(signal, token.account, source, plan_name, now_ms)
+        body = request.body if source in PARSERS else None
+        return self.starter.apply(signal, token.account, source, plan_name, now_ms, body)
 
-    def _sns(self, message: dict[str, Any], now: float) -> Signal:
+    def _sns(self, message: dict[str, Any], token: IngestToken, now: float) -> Signal:
         """A verified SNS message's signal: confirmations are acted on here, notifications carry alarms."""
         self.verifier.verify(message)
+        # Any AWS account can make a topic whose messages SNS signs: the token says whose topics count.
+        if not token.accepts_topic(str(message["TopicArn"])):
+            raise Refused(403, f"this token takes no SNS messages from the topic {message['TopicArn']!r}")
         kind = message["Type"]
         if kind == "SubscriptionConfirmation":
             return sns.confirm(self.verifier, message)

@@ -10,8 +10,10 @@ from incidentd.api.invoke import Invoker
 from incidentd.auth.principals import Principal
 from incidentd.domain import arns
 from incidentd.ingest.common import RESOLVE, START, Refused, Signal, full_title
+from incidentd.ingest.repeats import RecentRepeats, key_of
 from incidentd.protocol import model
 from incidentd.services import incidents
+from incidentd.store import incidents as stored_incidents
 from incidentd.store import plans, tags
 from incidentd.store.unit import Unit
 
@@ -27,6 +29,7 @@ class Outcome:
     # "already resolved" (nothing open to resolve) or "ignored" (a notification that changes nothing)
     action: str
     incident_arn: str | None = None
+    changed: bool = True  # False: answered from reads alone (a known repeat, nothing open to resolve)
 
     @property
     def status(self) -> int:
@@ -60,16 +63,63 @@ class Starter:
         self.invoker = invoker
         self.db = invoker.db
         self.region = invoker.settings.region
+        self.repeats = RecentRepeats()
 
     def plan(self, account: str, name: str) -> dict[str, Any] | None:
         """The account's plan of this name (None also for a name no plan can have)."""
         with self.db.read() as conn:
             return plans.get(conn, account, name)
 
-    def apply(self, signal: Signal, account: str, source_name: str, plan_name: str, now_ms: int) -> Outcome:
-        """Start or resolve in one transaction; Refused for a plan that is gone, ServiceError for a refusal."""
+    def known_repeat(self, account: str, source_name: str, plan_name: str, body: bytes) -> Outcome | None:
+        """Deduplicated, from reads alone: a notification identical to one this process logged as a repeat lately,
+        while the incident it joined is still the group's open one; else None.
+
+        A storm is mostly such repeats: they are neither parsed nor written again. The incident is looked up each
+        time, so one another node (or a person) resolved meanwhile is not joined: the caller goes the long way.
+        """
+        logged = self.repeats.find(key_of(account, source_name, plan_name, body))
+        if logged is None:
+            return None
+        found = self._open_incident(account, plan_name, logged.trigger)
+        if found is None or found[0] != logged.dedupe or found[1] is None or found[1]["arn"] != logged.incident_arn:
+            return None
+        return Outcome("deduplicated", logged.incident_arn, changed=False)
+
+    def apply(
+        self, signal: Signal, account: str, source_name: str, plan_name: str, now_ms: int, body: bytes | None = None
+    ) -> Outcome:
+        """Start or resolve in one transaction; Refused for a plan that is gone, ServiceError for a refusal.
+
+        With the body, a repeat it logs is remembered for known_repeat; a resolution with nothing open is answered
+        from reads alone.
+        """
         if signal.action not in (START, RESOLVE):
             return Outcome("ignored")
+        trigger = trigger_arn(signal, account, self.region, source_name, plan_name)
+        if signal.action == RESOLVE:
+            found = self._open_incident(account, plan_name, trigger)
+            if found is not None and found[1] is None:
+                return Outcome("already resolved", changed=False)
+        outcome, dedupe = self._write(signal, account, source_name, plan_name, now_ms)
+        if body is not None and outcome.action == "deduplicated" and dedupe and outcome.incident_arn:
+            self.repeats.remember(key_of(account, source_name, plan_name, body), dedupe, trigger, outcome.incident_arn)
+        return outcome
+
+    def _open_incident(
+        self, account: str, plan_name: str, trigger: str | None
+    ) -> tuple[str | None, dict[str, Any] | None] | None:
+        """The dedupe string the plan gives the group and its open incident, from one snapshot; None without a plan."""
+        with self.db.read() as conn:
+            plan = plans.get(conn, account, plan_name)
+            if plan is None:
+                return None  # the write path answers it
+            dedupe = plan["incidentTemplate"].get("dedupeString") or trigger
+            return dedupe, stored_incidents.open_with_dedupe(conn, account, dedupe) if dedupe else None
+
+    def _write(
+        self, signal: Signal, account: str, source_name: str, plan_name: str, now_ms: int
+    ) -> tuple[Outcome, str | None]:
+        """The signal's outcome, in one write transaction; with the dedupe string it used."""
         with self.db.write() as conn:
             unit = Unit(conn, self.db, account, now_ms)
             plan = plans.get(conn, account, plan_name)
@@ -79,8 +129,8 @@ class Starter:
             dedupe = plan["incidentTemplate"].get("dedupeString") or trigger
             by = caller(account, source_name)
             if signal.action == RESOLVE:
-                return self._resolve(unit, by, plan, signal, trigger, dedupe)
-            return self._start(unit, by, plan, signal, trigger, dedupe)
+                return self._resolve(unit, by, plan, signal, trigger, dedupe), dedupe
+            return self._start(unit, by, plan, signal, trigger, dedupe), dedupe
 
     def _call(self, unit: Unit, by: Principal, name: str, params: dict[str, Any]) -> dict[str, Any]:
         """An ssm-incidents operation in the signal's transaction, checked as a client's request would be."""
