@@ -261,8 +261,9 @@ def test_signed_content_sha256_header_as_the_js_sdk_sends() -> None:
     verify(wire)
 
 
-def test_unsigned_payload_is_accepted_when_it_is_what_was_signed() -> None:
-    # botocore sends UNSIGNED-PAYLOAD over HTTPS for operations that opt out of payload signing.
+def test_unsigned_payload_is_refused_even_when_it_is_what_was_signed() -> None:
+    # botocore sends UNSIGNED-PAYLOAD over HTTPS for operations that opt out of payload signing; only S3 has any,
+    # and these services need the body signed, or one signature would carry any body.
     wire = sign(
         "POST",
         "https://127.0.0.1:1/listResponsePlans",
@@ -270,7 +271,12 @@ def test_unsigned_payload_is_accepted_when_it_is_what_was_signed() -> None:
         context={"payload_signing_enabled": False},
     )
     assert wire.headers["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD"
-    verify(replace(wire, body=b'{"anything": "goes"}'))
+    error = refused(replace(wire, body=b'{"anything": "goes"}'))
+    assert (error.code, error.status) == ("InvalidSignatureException", 403)
+    assert error.message == (
+        "x-amz-content-sha256: UNSIGNED-PAYLOAD is accepted only by Amazon S3; "
+        "ssm-incidents requires the SHA-256 of the body to be signed."
+    )
 
 
 def test_header_values_are_trimmed_and_inner_whitespace_collapsed() -> None:
@@ -279,17 +285,29 @@ def test_header_values_are_trimmed_and_inner_whitespace_collapsed() -> None:
     verify(wire)
 
 
-def test_presigned_payload_hash_hoisted_into_the_query() -> None:
+@pytest.mark.parametrize(
+    ("hoisted", "body", "refusal"),
+    [
+        (hashlib.sha256(b"").hexdigest(), b"", None),
+        (hashlib.sha256(b"").hexdigest(), b"another body", "does not match what was computed"),
+        ("UNSIGNED-PAYLOAD", b"", "UNSIGNED-PAYLOAD is accepted only by Amazon S3"),
+    ],
+)
+def test_presigned_payload_hash_hoisted_into_the_query(hoisted: str, body: bytes, refusal: str | None) -> None:
     # The JS SDK's presigner moves an x-amz-content-sha256 header into the query and signs
     # its value as the payload hash; botocore's signer only needs its payload swapped to match.
     class HoistingQueryAuth(SigV4QueryAuth):
         def payload(self, request: AWSRequest) -> str:
-            return "UNSIGNED-PAYLOAD"
+            return hoisted
 
-    url = f"{ENDPOINT}/getResponsePlan?arn=x&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD"
+    url = f"{ENDPOINT}/getResponsePlan?arn=x&X-Amz-Content-Sha256={hoisted}"
     request = AWSRequest(method="GET", url=url)
     HoistingQueryAuth(Credentials(AKID, SECRET), "ssm-incidents", REGION, expires=60).add_auth(request)
-    verify(to_wire("GET", request.url, {}, b"ignored"))
+    wire = to_wire("GET", request.url, {}, body)
+    if refusal is None:
+        verify(wire)
+    else:
+        assert refusal in refused(wire).message
 
 
 def test_botocore_query_auth_signs_the_empty_payload_hash() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -10,6 +11,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -18,6 +20,15 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 # AWS caps presigned URLs at seven days; SDKs refuse to sign longer ones.
 MAX_EXPIRES_SECONDS = 7 * 24 * 3600
+# The awsJson protocols name the operation in this header, so a signature authorizes an operation only if it covers it.
+TARGET_HEADER = "x-amz-target"
+# What a verified request's query, path and signed-header list are kept for: bounded in count and in size, so even a
+# caller with a valid key pins at most a few MB, and filled only after a signature checked out, so nothing an
+# unauthenticated request sends stays behind.
+_KEPT_ENTRIES = 1024
+_KEPT_KEY_BYTES = 1024
+_Raw = TypeVar("_Raw", bytes, str)
+_Value = TypeVar("_Value")
 
 _SIGNATURE_MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "
@@ -73,6 +84,7 @@ class _Parsed:
     signature: str
     timestamp: str  # YYYYMMDDTHHMMSSZ, exactly as it enters the string to sign
     presigned: bool
+    names_to_keep: frozenset[str] | None  # the signed-header names, when they were worked out for this request
 
 
 def signing_service(headers: Mapping[str, str], query_string: bytes) -> str | None:
@@ -95,8 +107,13 @@ class SigV4Verifier:
         self._lookup = lookup
         self._max_skew = timedelta(seconds=max_skew_seconds)
         # Deriving the key costs four HMACs and only changes daily per key,
-        # so a small per-verifier cache removes it from the hot path.
+        # so a small per-verifier cache removes it from the hot path. Its arguments are bounded and checked
+        # (a known key's secret, the signing date, a region of at most 64 characters, an expected service).
         self._signing_key = functools.lru_cache(maxsize=256)(_derive_signing_key)
+        # Canonical forms of what verified requests sent, by the raw bytes: see _keep.
+        self._canonical_queries: dict[bytes, str] = {}
+        self._canonical_uris: dict[bytes, str] = {}
+        self._signed_names: dict[str, frozenset[str]] = {}
 
     def verify(
         self,
@@ -111,14 +128,29 @@ class SigV4Verifier:
     ) -> SignedRequestInfo:
         """Return who signed the request, or raise AuthError as AWS would."""
         now = _as_utc(now)
-        query = _split_query(query_string)
         authorization = headers.get("authorization")
+        query: tuple[tuple[bytes, bytes], ...] = ()
         if authorization is not None:
             parsed = self._parse_header_form(authorization, headers, now)
-        elif any(_query_param(query, name) is not None for name in _QUERY_AUTH_MARKERS):
-            parsed = self._parse_query_form(query, now)
+            canonical_query = self._canonical_queries.get(query_string)
+            new_query = canonical_query is None
+            if canonical_query is None:
+                query = _split_query(query_string)
+                canonical_query = _canonical_query(query, drop_signature=False)
         else:
-            raise AuthError("MissingAuthenticationTokenException", "Request is missing Authentication Token", 403)
+            query = _split_query(query_string)
+            if not any(_query_param(query, name) is not None for name in _QUERY_AUTH_MARKERS):
+                raise AuthError("MissingAuthenticationTokenException", "Request is missing Authentication Token", 403)
+            if TARGET_HEADER in headers:
+                # The operation and its input travel in a header and a body, which a URL cannot carry, and a URL
+                # that could would authorize a write for up to a week: the awsJson APIs take no presigned URLs.
+                raise _invalid(
+                    "Presigned URLs are not accepted for requests that name their operation in X-Amz-Target: "
+                    "sign the request in the Authorization header."
+                )
+            parsed = self._parse_query_form(query, now)
+            canonical_query = _canonical_query(query, drop_signature=True)
+            new_query = False  # each presigned URL's query differs by its signature: not worth keeping
 
         access_key_id, date, region, service = _check_scope(parsed, expected_services)
         credential = self._lookup(access_key_id)
@@ -133,13 +165,18 @@ class SigV4Verifier:
             payload_hash = _query_param(query, "X-Amz-Content-Sha256")
         body_hash = hashlib.sha256(body).hexdigest()
         if payload_hash is None:
+            # What boto3 and the aws-cli do for these services: no header, the body's hash signed.
             payload_hash = body_hash
 
+        canonical_uri = self._canonical_uris.get(raw_path)
+        new_uri = canonical_uri is None
+        if canonical_uri is None:
+            canonical_uri = _canonical_uri(raw_path)
         canonical_request = "\n".join(
             (
                 method.upper(),
-                _canonical_uri(raw_path),
-                _canonical_query(query, drop_signature=parsed.presigned),
+                canonical_uri,
+                canonical_query,
                 _canonical_headers(parsed.signed_headers, headers),
                 parsed.signed_headers,
                 payload_hash,
@@ -159,12 +196,26 @@ class SigV4Verifier:
             raise _invalid(_SIGNATURE_MISMATCH)
 
         # The signature covers the declared hash, not the body: make sure they agree.
-        if payload_hash != UNSIGNED_PAYLOAD and payload_hash != body_hash:  # the usual case answers in one compare
+        if payload_hash != body_hash:  # the usual case answers in one compare
+            if payload_hash == UNSIGNED_PAYLOAD:
+                # Only Amazon S3 takes an unsigned payload; these services need the body signed, or a request
+                # signed once could be replayed with any other body.
+                raise _invalid(
+                    "x-amz-content-sha256: UNSIGNED-PAYLOAD is accepted only by Amazon S3; "
+                    f"{service} requires the SHA-256 of the body to be signed."
+                )
             if len(payload_hash) != 64 or not _HEX.issuperset(payload_hash):
-                raise _incomplete("x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a valid sha256 value.")
+                raise _incomplete("x-amz-content-sha256 must be a valid sha256 value.")
             if payload_hash.lower() != body_hash:
                 raise _invalid("The provided 'x-amz-content-sha256' header does not match what was computed.")
 
+        # Only now, with the signature checked, is anything the request sent worth keeping.
+        if new_query:
+            _keep(self._canonical_queries, query_string, canonical_query)
+        if new_uri:
+            _keep(self._canonical_uris, raw_path, canonical_uri)
+        if parsed.names_to_keep is not None:
+            _keep(self._signed_names, parsed.signed_headers, parsed.names_to_keep)
         return SignedRequestInfo(access_key_id, credential.account_id, region, service)
 
     def _parse_header_form(self, authorization: str, headers: Mapping[str, str], now: datetime) -> _Parsed:
@@ -190,12 +241,18 @@ class SigV4Verifier:
         if missing or raw_date is None:
             # AWS names only the algorithm here, not the whole header.
             raise _incomplete(" ".join(missing) + f" Authorization={algorithm}")
-        _require_host(params["SignedHeaders"])
+        signed_headers = params["SignedHeaders"]
+        names = self._signed_names.get(signed_headers)
+        names_to_keep = None
+        if names is None:
+            names = names_to_keep = _signed_header_names(signed_headers)
+        if TARGET_HEADER in headers and TARGET_HEADER not in names:
+            raise _invalid("'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.")
         signed_at = _parse_timestamp(raw_date, allow_http_date=amz_date is None)
         self._check_skew(signed_at, now, past=True)
         # The string to sign carries the time in basic format: X-Amz-Date already is; a Date header is not.
         timestamp = amz_date if amz_date is not None else _format(signed_at)
-        return _Parsed(params["Credential"], params["SignedHeaders"], params["Signature"], timestamp, False)
+        return _Parsed(params["Credential"], signed_headers, params["Signature"], timestamp, False, names_to_keep)
 
     def _parse_query_form(self, query: tuple[tuple[bytes, bytes], ...], now: datetime) -> _Parsed:
         """Read and pre-check the presigned (query-string) form."""
@@ -205,7 +262,7 @@ class SigV4Verifier:
             raise _incomplete(" ".join(missing) + " Re-examine the query-string parameters.")
         if values["X-Amz-Algorithm"] != ALGORITHM:
             raise _incomplete(f"Unsupported AWS 'algorithm': '{values['X-Amz-Algorithm']}'.")
-        _require_host(values["X-Amz-SignedHeaders"])
+        _signed_header_names(values["X-Amz-SignedHeaders"])
         signed_at = _parse_timestamp(values["X-Amz-Date"], allow_http_date=False)
 
         expires = _query_param(query, "X-Amz-Expires")
@@ -235,6 +292,7 @@ class SigV4Verifier:
             values["X-Amz-Signature"],
             values["X-Amz-Date"],
             True,
+            None,
         )
 
     def _check_skew(self, signed_at: datetime, now: datetime, *, past: bool) -> None:
@@ -280,15 +338,27 @@ def _parse_authorization(value: str) -> tuple[str, dict[str, str], str | None]:
     return algorithm, params, bad_pair
 
 
-@functools.lru_cache(maxsize=256)
-def _require_host(signed_headers: str) -> None:
-    """AWS refuses signatures that do not cover the Host header."""
-    names = {name.strip().lower() for name in signed_headers.split(";")}
+def _signed_header_names(signed_headers: str) -> frozenset[str]:
+    """The names in a SignedHeaders list, lower-cased; AWS refuses signatures that do not cover the Host header."""
+    names = frozenset(name.strip().lower() for name in signed_headers.split(";"))
     if "host" not in names and ":authority" not in names:
         raise _invalid("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+    return names
 
 
-_REGION = re.compile(r"[A-Za-z0-9-]+")
+def _keep(cache: dict[_Raw, _Value], key: _Raw, value: _Value) -> None:
+    """Keep a verified request's canonical form, unless its raw key is long; the oldest entry makes room."""
+    if len(key) > _KEPT_KEY_BYTES:
+        return
+    if len(cache) >= _KEPT_ENTRIES:
+        # Another thread may have taken the oldest entry first: then there is room already.
+        with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+            del cache[next(iter(cache))]
+    cache[key] = value
+
+
+# AWS's region names are under 20 characters; the bound keeps the signing-key cache's keys small.
+_REGION = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 def _check_scope(parsed: _Parsed, expected_services: Collection[str]) -> tuple[str, str, str, str]:
@@ -319,31 +389,12 @@ def _check_scope(parsed: _Parsed, expected_services: Collection[str]) -> tuple[s
     return access_key_id, date, region, service
 
 
-# Requests signed in the same second carry the same time: under load most of them find it parsed already.
-@functools.lru_cache(maxsize=64)
 def _parse_timestamp(value: str, *, allow_http_date: bool) -> datetime:
     """Parse a YYYYMMDDTHHMMSSZ time (or, for the Date header, an HTTP date) as UTC."""
-    if (
-        len(value) == 16
-        and value.isascii()
-        and value[:8].isdigit()
-        and value[8] == "T"
-        and value[9:15].isdigit()
-        and value[15] == "Z"
-    ):
-        try:
-            # Sliced by hand: strptime is the slowest step of verifying a request.
-            return datetime(
-                int(value[0:4]),
-                int(value[4:6]),
-                int(value[6:8]),
-                int(value[9:11]),
-                int(value[11:13]),
-                int(value[13:15]),
-                tzinfo=UTC,
-            )
-        except ValueError:
-            pass
+    if len(value) == 16:
+        basic = _parse_basic_timestamp(value)
+        if basic is not None:
+            return basic
     elif allow_http_date:
         # botocore rewrites a Date header it signs into RFC 1123 form.
         try:
@@ -355,6 +406,28 @@ def _parse_timestamp(value: str, *, allow_http_date: bool) -> datetime:
     raise _incomplete(
         f"Date must be in ISO-8601 'basic format'. Got '{value}'. See http://en.wikipedia.org/wiki/ISO_8601"
     )
+
+
+# Requests signed in the same second carry the same time: under load most of them find it parsed already. Only
+# 16-character values reach the cache, so what an unsigned request leaves in it is at most 64 short strings.
+@functools.lru_cache(maxsize=64)
+def _parse_basic_timestamp(value: str) -> datetime | None:
+    """A YYYYMMDDTHHMMSSZ time as UTC, or None when the value is not one."""
+    if not (value.isascii() and value[:8].isdigit() and value[8] == "T" and value[9:15].isdigit() and value[15] == "Z"):
+        return None
+    try:
+        # Sliced by hand: strptime is the slowest step of verifying a request.
+        return datetime(
+            int(value[0:4]),
+            int(value[4:6]),
+            int(value[6:8]),
+            int(value[9:11]),
+            int(value[11:13]),
+            int(value[13:15]),
+            tzinfo=UTC,
+        )
+    except ValueError:
+        return None
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -385,9 +458,8 @@ def _unquote(raw: bytes) -> bytes:
     return unquote_to_bytes(raw.replace(b"+", b" "))
 
 
-@functools.lru_cache(maxsize=1024)
 def _split_query(query_string: bytes) -> tuple[tuple[bytes, bytes], ...]:
-    """Decoded (key, value) pairs of a raw query string, in wire order (cached: it runs on every request)."""
+    """Decoded (key, value) pairs of a raw query string, in wire order."""
     pairs = []
     for item in query_string.split(b"&"):
         if item:
@@ -405,7 +477,6 @@ def _query_param(query: tuple[tuple[bytes, bytes], ...], name: str) -> str | Non
     return None
 
 
-@functools.lru_cache(maxsize=1024)
 def _canonical_query(query: tuple[tuple[bytes, bytes], ...], *, drop_signature: bool) -> str:
     """Parameters re-encoded with only unreserved characters left bare, sorted by key then value."""
     encoded = sorted(
@@ -416,7 +487,6 @@ def _canonical_query(query: tuple[tuple[bytes, bytes], ...], *, drop_signature: 
     return "&".join(f"{key}={value}" for key, value in encoded)
 
 
-@functools.lru_cache(maxsize=1024)
 def _canonical_uri(raw_path: bytes) -> str:
     """The path as botocore and the JS SDK sign it for non-S3 services.
 
