@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from incidentd.notify import documents, mattermost, notice, slack, teams
+from incidentd.notify import documents, escape, mattermost, notice, slack, teams
 from incidentd.notify.notice import Notice
 
 ARN = "arn:aws:ssm-incidents::111122223333:incident-record/db-plan/5ec2b2d1-6a43-4b1f-8f0e-1c7a2bd1a0e4"
@@ -104,7 +104,7 @@ def test_teams_gets_an_adaptive_card_in_a_message_envelope() -> None:
     card = attachment["content"]
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
     texts = [b.get("text") for b in card["body"] if b["type"] == "TextBlock"]
-    assert texts[:3] == ["Incident resolved", RECORD["title"], "Status changed to RESOLVED"]
+    assert texts[:3] == ["Incident resolved", escape.teams(RECORD["title"]), "Status changed to RESOLVED"]
     (facts,) = [b["facts"] for b in card["body"] if b["type"] == "FactSet"]
     assert {"title": "Impact", "value": "2 (High)"} in facts and {"title": "Status", "value": "RESOLVED"} in facts
     assert card["actions"] == [{"type": "Action.OpenUrl", "title": "Open incident", "url": LINK}]
@@ -113,9 +113,9 @@ def test_teams_gets_an_adaptive_card_in_a_message_envelope() -> None:
 def test_mattermost_gets_an_attachment_coloured_by_impact() -> None:
     (attachment,) = mattermost.message(STARTED)["attachments"]
     assert attachment["color"] == mattermost.COLORS[2]
-    assert attachment["title"] == RECORD["title"] and attachment["title_link"] == LINK
+    assert attachment["title"] == escape.mattermost(RECORD["title"]) and attachment["title_link"] == LINK
     assert attachment["pretext"] == "Incident started"
-    assert attachment["fallback"].startswith("Incident started · Checkout <errors> & timeouts")
+    assert attachment["fallback"].startswith("Incident started · Checkout <\u200berrors> & timeouts")
     assert attachment["fields"][:2] == [
         {"short": True, "title": "Impact", "value": "2 (High)"},
         {"short": True, "title": "Status", "value": "OPEN"},

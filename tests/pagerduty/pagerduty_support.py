@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from standin import FROM, TOKEN, PagerDutyStandIn
 
+from support import test_account
+
+# The accounts test_pagerduty_integration.py uses: a secret keyed by a plain name must list whose it is.
+ACCOUNTS = ", ".join(f'"{test_account(n).account_id}"' for n in range(4100, 4200))
+
 SECRET = "pagerduty/incidentd"
 BAD_TOKEN_SECRET = "pagerduty/revoked"
 
@@ -18,10 +23,11 @@ settle_seconds = 0.2
 base_url = "{standin.url}"
 
 [secrets]
-"{BAD_TOKEN_SECRET}" = '{{"pagerDutyToken": "u+revoked", "pagerDutyFromEmail": "{FROM}"}}'
+"{BAD_TOKEN_SECRET}" = '{{"pagerDutyToken": "u+revoked", "pagerDutyFromEmail": "{FROM}", "accounts": [{ACCOUNTS}]}}'
 
 [secrets."{SECRET}"]
 pagerDutyToken = "{TOKEN}"
 pagerDutyServiceRegion = "US"
 pagerDutyFromEmail = "{FROM}"
+accounts = [{ACCOUNTS}]
 """

@@ -28,10 +28,18 @@ from incidentd.config import Settings
 from incidentd.domain import ids
 from incidentd.ops.logs import REQUEST_ID
 from incidentd.protocol import model
-from incidentd.protocol.errors import ServiceError, validation_error, validation_failures
+from incidentd.protocol.errors import RefusalAfterWrites, ServiceError, validation_error, validation_failures
 from incidentd.protocol.validate import check_input
 from incidentd.store import idempotency, replication
 from incidentd.store.db import Database, savepoint
+
+
+class Refused(dict[str, Any]):
+    """What execute returns for a RefusalAfterWrites: the transaction commits, then the caller raises the error."""
+
+    def __init__(self, error: ServiceError) -> None:
+        super().__init__()
+        self.error = error
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs a microsecond per request
@@ -77,10 +85,14 @@ class Invoker:
         call = self.check(service, op_model, params, principal, region, now_ms=now_ms)
         if conn is not None:
             with savepoint(conn):
-                return self.execute(call, conn)
-        transaction = self.db.write if call.operation.writes else self.db.read
-        with transaction() as own:
-            return self.execute(call, own)
+                result = self.execute(call, conn)
+        else:
+            transaction = self.db.write if call.operation.writes else self.db.read
+            with transaction() as own:
+                result = self.execute(call, own)
+        if isinstance(result, Refused):
+            raise result.error
+        return result
 
     def check(
         self,
@@ -124,6 +136,9 @@ class Invoker:
                 ctx, principal, operation.service, operation.name, call.params, call.region, self.secure_transport
             )
             return _handle(operation, call.op_model, ctx, call.params)
+        except RefusalAfterWrites as refusal:
+            # Its writes (a wrong code counted) are kept: the caller commits, then answers with the error.
+            return Refused(refusal)
         except IntegrityError:
             # Two calls raced to create the same thing; the loser hears what a sequential one would.
             raise conflict(call.operation.service) from None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from incidentd.config.credentials import DEV_CREDENTIAL
-from incidentd.config.values import ConfigError, no_unknown, positive, section, table
+from incidentd.config.values import ConfigError, no_unknown, positive, section, strings, table
 from incidentd.domain import arns, retry
 from incidentd.domain.urls import http_url
 from incidentd.protocol.sigv4 import Credential
@@ -26,6 +26,8 @@ _NOTIFICATION_KEYS = {
     "public_url",
     "incident_url",
     "link_secret",
+    "previous_link_secrets",
+    "link_lifetime_days",
     "retry_seconds",
     "retry_for_seconds",
     "timeout_seconds",
@@ -78,9 +80,22 @@ class NotifySettings:
     public_url: str = DEFAULT_PUBLIC_URL
     incident_url: str | None = None
     link_key: bytes = field(default_factory=lambda: link_key(None, {}), repr=False)
+    # Keys links were signed with before link_secret changed: their links open until they expire.
+    previous_link_keys: tuple[bytes, ...] = field(default=(), repr=False)
+    link_lifetime_days: float = 30.0
     retry_seconds: float = 5.0
     retry_for_seconds: float = 3600.0
     timeout_seconds: float = 10.0
+
+    @property
+    def link_keys(self) -> tuple[bytes, ...]:
+        """Every key a link may be signed with: the current one first (it signs new links), then the previous."""
+        return (self.link_key, *self.previous_link_keys)
+
+    @property
+    def link_lifetime_seconds(self) -> int:
+        """How long a new link opens its incident."""
+        return max(1, round(self.link_lifetime_days * 86_400))
 
     def subscribers(self, topic_arn: str) -> tuple[Subscriber, ...]:
         """The subscribers of a topic; none for a topic the config doesn't name."""
@@ -116,11 +131,17 @@ class NotifySettings:
         def seconds(key: str, default: float) -> float:
             return positive(found.get(key, default), f"[notifications] {key}")
 
+        previous = strings(found.get("previous_link_secrets", []), "[notifications] previous_link_secrets")
+        if any(not old for old in previous):
+            raise ConfigError("[notifications] previous_link_secrets must not hold an empty secret")
+
         return cls(
             topics=_topics(raw.get("sns_topics", [])),
             public_url=str(public_url).rstrip("/"),
             incident_url=template,
             link_key=link_key(secret, credentials),
+            previous_link_keys=tuple(old.encode() for old in previous),
+            link_lifetime_days=positive(found.get("link_lifetime_days", 30.0), "[notifications] link_lifetime_days"),
             retry_seconds=seconds("retry_seconds", 5.0),
             retry_for_seconds=seconds("retry_for_seconds", 3600.0),
             timeout_seconds=seconds("timeout_seconds", 10.0),

@@ -6,7 +6,10 @@ import base64
 import hashlib
 import hmac
 import re
+import time
 import urllib.parse
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from incidentd.config.notifications import NotifySettings
 from incidentd.domain import arns
@@ -15,10 +18,20 @@ PAGE_PREFIX = "/incidents/"
 _SEGMENT = re.compile(r"^[A-Za-z0-9_-]{1,200}$")  # plan names and incident ids (model patterns)
 
 
-def signature(key: bytes, incident_arn: str) -> str:
-    """The `sig` of an incident's link: HMAC-SHA256 of its ARN, URL-safe base64."""
-    # The ARN names the account, so a signature for one account's incident opens nothing in another.
-    mac = hmac.new(key, incident_arn.encode(), hashlib.sha256).digest()
+def signature(key: bytes, incident_arn: str, expires: int) -> str:
+    """The `sig` of an incident's link: HMAC-SHA256 of its ARN and expiry time, URL-safe base64."""
+    # The ARN names the account, so a signature for one account's incident opens nothing in another; the expiry is
+    # signed with it, so a link can't be made to last longer.
+    mac = hmac.new(key, f"{incident_arn}\n{expires}".encode(), hashlib.sha256).digest()
+    return _b64(mac)
+
+
+def _legacy_signature(key: bytes, incident_arn: str) -> str:
+    """The `sig` of links made before links expired: over the ARN alone."""
+    return _b64(hmac.new(key, incident_arn.encode(), hashlib.sha256).digest())
+
+
+def _b64(mac: bytes) -> str:
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
@@ -34,8 +47,11 @@ def parts(incident_arn: str) -> tuple[str, str, str] | None:
     return parsed.account, plan, incident_id
 
 
-def link(settings: NotifySettings, incident_arn: str, region: str) -> str:
-    """Where a message sends its reader for an incident (the region fills an incident_url template's {region})."""
+def link(settings: NotifySettings, incident_arn: str, region: str, now_ms: int | None = None) -> str:
+    """Where a message sends its reader for an incident (the region fills an incident_url template's {region}).
+
+    incidentd's own links carry their expiry time (epoch seconds) and open the incident until then.
+    """
     found = parts(incident_arn)
     if found is None:
         return settings.public_url
@@ -43,12 +59,25 @@ def link(settings: NotifySettings, incident_arn: str, region: str) -> str:
     if settings.incident_url:
         values = {"arn": incident_arn, "id": incident_id, "plan": plan, "region": region, "account": account}
         return settings.incident_url.format(**{k: urllib.parse.quote(v, safe="") for k, v in values.items()})
-    sig = signature(settings.link_key, incident_arn)
-    return f"{settings.public_url}{PAGE_PREFIX}{account}/{plan}/{incident_id}?sig={sig}"
+    made = time.time() if now_ms is None else now_ms / 1000
+    expires = int(made) + settings.link_lifetime_seconds
+    sig = signature(settings.link_key, incident_arn, expires)
+    return f"{settings.public_url}{PAGE_PREFIX}{account}/{plan}/{incident_id}?exp={expires}&sig={sig}"
 
 
-def verified_arn(raw_path: bytes, query_string: bytes, key: bytes) -> str | None:
-    """The incident ARN a page request names, if its signature is right; None for anything else."""
+@dataclass(frozen=True)
+class Checked:
+    """A link whose signature is right under one of the keys: the incident it opens, unless it has expired."""
+
+    arn: str
+    expired: bool
+
+
+def check(raw_path: bytes, query_string: bytes, keys: Sequence[bytes], now: float) -> Checked | None:
+    """The incident a page request names and whether its link has expired, if it was signed with one of the keys.
+
+    None for anything not signed by this server: a bad path, a bad or missing signature, an altered expiry.
+    """
     try:
         path = raw_path.decode("ascii")
         query = urllib.parse.parse_qs(query_string.decode("ascii"), strict_parsing=False)
@@ -62,8 +91,24 @@ def verified_arn(raw_path: bytes, query_string: bytes, key: bytes) -> str | None
     account, plan, incident_id = segments
     if not (account.isdigit() and len(account) == 12 and _SEGMENT.match(plan) and _SEGMENT.match(incident_id)):
         return None
-    given = query.get("sig", [""])[0]
+    given = query.get("sig", [""])[0].encode()
+    raw_expiry = query.get("exp", [""])[0]
     arn = arns.incident_record(account, plan, incident_id)
-    if not given or not hmac.compare_digest(signature(key, arn).encode(), given.encode()):
+    if not given:
         return None
-    return arn
+    if not raw_expiry:
+        # A link from before links expired would open forever: one that is genuine says it has expired.
+        legacy = any(hmac.compare_digest(_legacy_signature(key, arn).encode(), given) for key in keys)
+        return Checked(arn, expired=True) if legacy else None
+    if not (raw_expiry.isdigit() and len(raw_expiry) <= 12):
+        return None
+    expires = int(raw_expiry)
+    if not any(hmac.compare_digest(signature(key, arn, expires).encode(), given) for key in keys):
+        return None
+    return Checked(arn, expired=now >= expires)
+
+
+def verified_arn(raw_path: bytes, query_string: bytes, key: bytes, now: float | None = None) -> str | None:
+    """The incident ARN a page request names, if its link is signed with the key and has not expired."""
+    checked = check(raw_path, query_string, (key,), time.time() if now is None else now)
+    return checked.arn if checked is not None and not checked.expired else None

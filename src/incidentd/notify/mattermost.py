@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from incidentd.notify.escape import mattermost as escape
 from incidentd.notify.notice import Notice, shorten, utc
 
 # Red to grey from most to least impact; a resolved incident is green whatever its impact was.
@@ -14,11 +15,12 @@ TEXT_LIMIT = 4000
 
 def message(notice: Notice) -> dict[str, Any]:
     """The JSON body Mattermost's incoming webhooks accept (Slack-compatible attachments)."""
-    lines = [detail for detail in notice.details if not detail.startswith("New note:")]
+    # Titles, details, notes and summaries come from alerts: defused so they can't link, embed or mention.
+    lines = [escape(detail) for detail in notice.details if not detail.startswith("New note:")]
     if notice.note is not None:
-        lines.append("**New note:**\n" + "\n".join(f"> {line}" for line in notice.note.splitlines() or [""]))
+        lines.append("**New note:**\n" + "\n".join(f"> {escape(line)}" for line in notice.note.splitlines() or [""]))
     elif notice.summary and notice.event == "INCIDENT_STARTED":
-        lines.append(notice.summary)
+        lines.append(escape(notice.summary))
     fields = [
         {"short": True, "title": "Impact", "value": notice.impact_label},
         {"short": True, "title": "Status", "value": notice.status},
@@ -27,10 +29,10 @@ def message(notice: Notice) -> dict[str, Any]:
     if notice.resolved_time:
         fields.append({"short": True, "title": "Resolved", "value": utc(notice.resolved_time)})
     attachment = {
-        "fallback": notice.one_line(),
+        "fallback": escape(notice.one_line()),
         "color": RESOLVED_COLOR if notice.resolved else COLORS.get(notice.impact, COLORS[5]),
         "pretext": notice.headline,
-        "title": notice.title,
+        "title": escape(notice.title),
         "title_link": notice.link,
         "text": shorten("\n\n".join(lines), TEXT_LIMIT),
         "fields": fields,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from incidentd.notify.escape import slack as escape
 from incidentd.notify.notice import Notice, shorten, utc
 
 # Block Kit limits (api.slack.com/reference/block-kit/blocks): header text 150, section text 3000, field 2000.
@@ -11,11 +12,6 @@ HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
 EMOJI = {1: ":red_circle:", 2: ":large_orange_circle:", 3: ":large_yellow_circle:", 4: ":large_blue_circle:"}
-
-
-def escape(text: str) -> str:
-    """Slack's three control characters: unescaped, an incident title could write <!channel> or a fake link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def message(notice: Notice) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from incidentd.notify.escape import teams as escape
 from incidentd.notify.notice import Notice, shorten, utc
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -29,13 +30,14 @@ def card(notice: Notice) -> dict[str, Any]:
         {"type": "TextBlock", "text": notice.headline, "weight": "Bolder", "color": color, "wrap": True},
         {
             "type": "TextBlock",
-            "text": shorten(notice.title, TEXT_LIMIT),
+            "text": shorten(escape(notice.title), TEXT_LIMIT),
             "size": "Large",
             "weight": "Bolder",
             "wrap": True,
         },
     ]
-    changes = [detail for detail in notice.details if not detail.startswith("New note:")]
+    # Titles, details, notes and summaries come from alerts: defused so they can't link or mention.
+    changes = [escape(detail) for detail in notice.details if not detail.startswith("New note:")]
     if changes:
         body.append({"type": "TextBlock", "text": "\n\n".join(changes), "wrap": True})
     facts = [
@@ -48,15 +50,15 @@ def card(notice: Notice) -> dict[str, Any]:
     body.append({"type": "FactSet", "facts": facts})
     if notice.note is not None:
         body.append({"type": "TextBlock", "text": "Note", "weight": "Bolder", "wrap": True})
-        body.append({"type": "TextBlock", "text": shorten(notice.note, TEXT_LIMIT), "wrap": True})
+        body.append({"type": "TextBlock", "text": shorten(escape(notice.note), TEXT_LIMIT), "wrap": True})
     elif notice.summary and notice.event == "INCIDENT_STARTED":
-        body.append({"type": "TextBlock", "text": shorten(notice.summary, TEXT_LIMIT), "wrap": True})
+        body.append({"type": "TextBlock", "text": shorten(escape(notice.summary), TEXT_LIMIT), "wrap": True})
     body.append({"type": "TextBlock", "text": notice.incident_arn, "isSubtle": True, "size": "Small", "wrap": True})
     return {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
         "version": CARD_VERSION,
-        "fallbackText": notice.one_line(),
+        "fallbackText": escape(notice.one_line()),
         "body": body,
         "actions": [{"type": "Action.OpenUrl", "title": "Open incident", "url": notice.link}],
         "msteams": {"width": "Full"},

@@ -15,6 +15,10 @@ class ServiceError(Exception):
         self.members = members
 
 
+class RefusalAfterWrites(ServiceError):
+    """A modelled error whose operation's writes still commit: a wrong code is counted although the call fails."""
+
+
 def validation_error(message: str, **members: Any) -> ServiceError:
     """A ValidationException with the given message."""
     return ServiceError("ValidationException", message, **members)

@@ -133,6 +133,8 @@ class Dispatcher:
     def _succeeded(self, checked: _Checked, result: dict[str, Any]) -> WireResponse:
         """The serialised answer of a committed operation."""
         call = checked.call
+        if isinstance(result, invoke.Refused):  # committed, and still an error (a wrong code was counted)
+            return self._failed(checked, result.error)
         if call.operation.writes:
             self.on_write()
         try:

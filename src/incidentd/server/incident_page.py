@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from incidentd.config.notifications import NotifySettings
 from incidentd.notify import links, page
 from incidentd.protocol.wire import WireRequest, WireResponse
@@ -21,15 +23,26 @@ HEADERS = [
     ("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
     ("referrer-policy", "no-referrer"),
 ]
+# A link that was genuine once: saying so helps whoever was sent it, and tells nobody else anything.
+EXPIRED = WireResponse(
+    410,
+    b"<!doctype html><html lang=en><meta charset=utf-8><title>Link expired \xc2\xb7 incidentd</title>"
+    b"<h1>This link has expired</h1><p>Links to incidents in messages open the incident for a limited time "
+    b"([notifications] link_lifetime_days). Open the incident from the console, or ask for a new link.</p></html>",
+    list(HEADERS),
+)
 
 
 def incident_page(db: Database, settings: NotifySettings) -> PlainHandler:
-    """The page handler for a server: links are checked against the settings' key."""
+    """The page handler for a server: links are checked against the settings' keys and expire."""
 
     def handle(request: WireRequest) -> WireResponse:
-        arn = links.verified_arn(request.raw_path, request.query_string, settings.link_key)
-        if arn is None:
+        checked = links.check(request.raw_path, request.query_string, settings.link_keys, time.time())
+        if checked is None:
             return NOT_FOUND
+        if checked.expired:
+            return EXPIRED
+        arn = checked.arn
         found = links.parts(arn)
         assert found is not None  # verified_arn built it
         account = found[0]

@@ -14,9 +14,12 @@ from incidentd.api.paging import next_token
 from incidentd.api.registry import handles
 from incidentd.domain import arns
 from incidentd.domain.jobs import SEND_ACTIVATION_CODE
+from incidentd.protocol.errors import RefusalAfterWrites, ServiceError
 from incidentd.store import channels
+from incidentd.store.channels import Guard
 
 NOT_ACTIVATED, ACTIVATED = "NOT_ACTIVATED", "ACTIVATED"
+SPENT_CODE = "too many wrong activation codes; the code is spent: send a new code (SendActivationCode)"
 
 # The model: SMS and VOICE take '+' and the country code and number (E.164, at most 15 digits); EMAIL any address.
 _PHONE = re.compile(r"^\+[0-9]{8,15}$")
@@ -31,10 +34,23 @@ def _check_address(channel_type: str, address: dict[str, Any]) -> None:
         raise invalid(f"{value!r} is not a phone number in E.164 form ('+' and 8 to 15 digits)")
 
 
-def _send_code(ctx: CallContext, channel_arn: str) -> str:
-    """A fresh 6-digit code, and the job that delivers it, committed with the channel or not at all."""
+def _send_code(ctx: CallContext, channel_arn: str, guard: Guard) -> tuple[str, Guard]:
+    """A fresh 6-digit code, the job that delivers it (committed with the channel or not at all), and the guard
+    that counts it; ThrottlingException once the channel had its codes for the hour ([paging])."""
+    sent = guard.codes_in_hour(ctx.now_ms)
+    per_hour = ctx.settings.paging.activation_codes_per_hour
+    if len(sent) >= per_hour:
+        # Every code is a text or a call on the operator's account: a loop must not turn it into a pump.
+        retry_after = max(1, (min(sent) + channels.HOUR_MS - ctx.now_ms + 999) // 1000)
+        raise ServiceError(
+            "ThrottlingException",
+            f"The contact channel was sent {per_hour} activation codes in the last hour; "
+            f"try again in {retry_after} seconds.",
+            RetryAfterSeconds=retry_after,
+        )
     ctx.enqueue(SEND_ACTIVATION_CODE, {"channelArn": channel_arn})
-    return f"{secrets.randbelow(10**6):06d}"
+    # A new code starts with no wrong guesses against it.
+    return f"{secrets.randbelow(10**6):06d}", Guard(0, (*sent, ctx.now_ms), guard.pages_sent_ms)
 
 
 @handles(SERVICE, "CreateContactChannel")
@@ -53,8 +69,8 @@ def create_contact_channel(ctx: CallContext, params: dict[str, Any]) -> dict[str
         "DeliveryAddress": params["DeliveryAddress"],
         "ActivationStatus": NOT_ACTIVATED,
     }
-    code = None if params.get("DeferActivation") else _send_code(ctx, arn)
-    channels.insert(ctx.conn, ctx.account_id, doc, code, ctx.now_ms)
+    code, guard = (None, Guard()) if params.get("DeferActivation") else _send_code(ctx, arn, Guard())
+    channels.insert(ctx.conn, ctx.account_id, doc, code, ctx.now_ms, guard)
     return {"ContactChannelArn": arn}
 
 
@@ -67,8 +83,8 @@ def get_contact_channel(ctx: CallContext, params: dict[str, Any]) -> dict[str, A
 @handles(SERVICE, "UpdateContactChannel")
 def update_contact_channel(ctx: CallContext, params: dict[str, Any]) -> None:
     """Rename a channel or move it to a new address; type and contact never change (aws-behaviour §4.3)."""
-    channel = load_channel(ctx, params["ContactChannelId"])
-    doc, code = copy.deepcopy(channel.doc), channel.activation_code
+    channel = _locked(ctx, params["ContactChannelId"])
+    doc, code, guard = copy.deepcopy(channel.doc), channel.activation_code, channel.guard
     if "Name" in params:
         doc["Name"] = params["Name"]
     address = params.get("DeliveryAddress")
@@ -76,8 +92,8 @@ def update_contact_channel(ctx: CallContext, params: dict[str, Any]) -> None:
         _check_address(doc["Type"], address)
         # A new address is a new device that has not proved it receives pages (aws-behaviour §4.3 [INF]).
         doc["DeliveryAddress"], doc["ActivationStatus"] = address, NOT_ACTIVATED
-        code = _send_code(ctx, doc["ContactChannelArn"])
-    channels.save(ctx.conn, ctx.account_id, doc, code)
+        code, guard = _send_code(ctx, doc["ContactChannelArn"], guard)
+    channels.save(ctx.conn, ctx.account_id, doc, code, guard)
     return None
 
 
@@ -106,30 +122,47 @@ def list_contact_channels(ctx: CallContext, params: dict[str, Any]) -> dict[str,
 
 @handles(SERVICE, "ActivateContactChannel")
 def activate_contact_channel(ctx: CallContext, params: dict[str, Any]) -> None:
-    """Activate a channel with the code sent to it last; the code is then spent."""
-    channel = load_channel(ctx, params["ContactChannelId"])
-    expected = channel.activation_code
-    if expected is None or not secrets.compare_digest(expected, params["ActivationCode"]):
+    """Activate a channel with the code sent to it last; the code is then spent, as it is by too many wrong ones."""
+    channel = _locked(ctx, params["ContactChannelId"])
+    expected, guard = channel.activation_code, channel.guard
+    if expected is None:
         raise invalid("activation code")
+    limit = ctx.settings.paging.wrong_code_limit
+    if guard.wrong_codes >= limit:  # even the right code: else guessing would only have to go on until it hits
+        raise invalid(SPENT_CODE)
+    if not secrets.compare_digest(expected, params["ActivationCode"]):
+        wrong = Guard(guard.wrong_codes + 1, guard.codes_sent_ms, guard.pages_sent_ms)
+        channels.save(ctx.conn, ctx.account_id, channel.doc, expected, wrong)
+        refusal = invalid(SPENT_CODE if wrong.wrong_codes >= limit else "activation code")
+        raise RefusalAfterWrites(refusal.code, refusal.message, **refusal.members)  # the count is kept
     doc = dict(channel.doc, ActivationStatus=ACTIVATED)
-    channels.save(ctx.conn, ctx.account_id, doc, None)
+    channels.save(ctx.conn, ctx.account_id, doc, None, Guard(0, guard.codes_sent_ms, guard.pages_sent_ms))
     return None
 
 
 @handles(SERVICE, "DeactivateContactChannel")
 def deactivate_contact_channel(ctx: CallContext, params: dict[str, Any]) -> None:
     """Stop engaging a channel until it is activated again with a new code."""
-    channel = load_channel(ctx, params["ContactChannelId"])
+    channel = _locked(ctx, params["ContactChannelId"])
     doc = dict(channel.doc, ActivationStatus=NOT_ACTIVATED)
-    channels.save(ctx.conn, ctx.account_id, doc, channel.activation_code)
+    channels.save(ctx.conn, ctx.account_id, doc, channel.activation_code, channel.guard)
     return None
 
 
 @handles(SERVICE, "SendActivationCode")
 def send_activation_code(ctx: CallContext, params: dict[str, Any]) -> None:
     """Send a new code (the old one stops working); an active channel needs none."""
-    channel = load_channel(ctx, params["ContactChannelId"])
+    channel = _locked(ctx, params["ContactChannelId"])
     if channel.doc["ActivationStatus"] == ACTIVATED:
         raise invalid("the contact channel is already activated")
-    channels.save(ctx.conn, ctx.account_id, channel.doc, _send_code(ctx, channel.doc["ContactChannelArn"]))
+    code, guard = _send_code(ctx, channel.doc["ContactChannelArn"], channel.guard)
+    channels.save(ctx.conn, ctx.account_id, channel.doc, code, guard)
     return None
+
+
+def _locked(ctx: CallContext, channel_id: str) -> channels.Channel:
+    """The caller's channel, its row locked until the call commits, so that concurrent guesses all count."""
+    arn = load_channel(ctx, channel_id).doc["ContactChannelArn"]
+    found = channels.get(ctx.conn, ctx.account_id, arn, for_update=True)
+    assert found is not None  # found a moment ago in this transaction
+    return found

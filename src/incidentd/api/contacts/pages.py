@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from incidentd.api.contacts.common import PAGES, SERVICE, invalid, load_contact, not_found, own_arn
 from incidentd.api.contacts.engagements import load_engagement
 from incidentd.api.context import CallContext
 from incidentd.api.registry import handles
+from incidentd.protocol.errors import RefusalAfterWrites
 from incidentd.services import engagements
-from incidentd.store import channels
+from incidentd.store import channels, page_codes
 from incidentd.store import engagements as store
 
+SPENT_CODE = (
+    "too many wrong accept codes; the page's code is spent: acknowledge it from the phone it was sent to, "
+    "or with AcceptCodeValidation IGNORE"
+)
 _SUMMARY = ("PageArn", "EngagementArn", "ContactArn", "Sender", "IncidentId", "SentTime", "DeliveryTime", "ReadTime")
 
 
@@ -44,8 +50,8 @@ def accept_page(ctx: CallContext, params: dict[str, Any]) -> None:
     """Acknowledge a page: READ stops its channels, and its engagement when the page is essential."""
     page = load_page(ctx, params["PageId"])
     # AcceptCodeValidation defaults to ENFORCE here: a wrong code must not silence a page (README, "Decisions").
-    if params.get("AcceptCodeValidation", "ENFORCE") == "ENFORCE" and params["AcceptCode"] != page["accept_code"]:
-        raise invalid("AcceptCode does not match the code sent with the page")
+    if params.get("AcceptCodeValidation", "ENFORCE") == "ENFORCE":
+        _check_code(ctx, page, params["AcceptCode"])
     channel_arn = params.get("ContactChannelId")
     if channel_arn is not None:
         channel = channels.get(ctx.conn, ctx.account_id, channel_arn)
@@ -54,6 +60,18 @@ def accept_page(ctx: CallContext, params: dict[str, Any]) -> None:
     # A receipt's ReceiptInfo is the note when there is one, else the accept code (aws-behaviour §4.4).
     info = params.get("Note") or params["AcceptCode"]
     engagements.accept(ctx, page, params["AcceptType"], info, channel_arn)
+
+
+def _check_code(ctx: CallContext, page: dict[str, Any], given: str) -> None:
+    """Refuse a wrong accept code, counting it; after [paging] wrong_code_limit of them, refuse even the right one."""
+    limit = ctx.settings.paging.wrong_code_limit
+    if page_codes.wrong_codes(ctx.conn, ctx.account_id, page["arn"]) >= limit:
+        raise invalid(SPENT_CODE)
+    if secrets.compare_digest(given.encode(), page["accept_code"].encode()):
+        return
+    count = page_codes.count_wrong_code(ctx.conn, ctx.account_id, page["arn"])
+    refusal = invalid(SPENT_CODE if count >= limit else "AcceptCode does not match the code sent with the page")
+    raise RefusalAfterWrites(refusal.code, refusal.message, **refusal.members)  # the count is kept
 
 
 @handles(SERVICE, "DescribePage")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -41,6 +42,13 @@ def deliver(ctx: JobContext) -> None:
         message = _page_message(conn, account, payload["pageArn"], payload["channelArn"])
     if message is None:
         return  # read, stopped, deleted or not activated: the worker marks the job done
+    per_hour = ctx.settings.paging.pages_per_channel_per_hour
+    # Counted before it goes out, in the database, so that concurrent deliveries on any node can't pass the limit.
+    with ctx.db.write() as conn:
+        allowed = channels.reserve_page(conn, account, payload["channelArn"], ctx.current_ms(), per_hour)
+    if not allowed:
+        _not_sent(ctx, payload, per_hour)
+        return
     try:
         provider_id = _transport(ctx, message.channel_type).send(message)
     except DeliveryError as error:
@@ -69,6 +77,16 @@ def deliver(ctx: JobContext) -> None:
         store.mark_page(conn, account, payload["pageArn"], "sent_ms", sent)
         ctx.finish(conn)
     metrics.delivery(message.channel_type.lower(), metrics.SENT)
+
+
+def _not_sent(ctx: JobContext, payload: dict[str, Any], per_hour: int) -> None:
+    """A page over its channel's hourly limit: an ERROR receipt that says so, and no retry."""
+    account = ctx.job.account_id
+    reason = f"not sent: the contact channel was paged {per_hour} times in the last hour ([paging] limit)"
+    with ctx.transaction() as conn:
+        store.add_receipt(conn, account, payload["pageArn"], "ERROR", ctx.current_ms(), reason, payload["channelArn"])
+        ctx.finish(conn)
+    log.warning("page %s to %s %s", payload["pageArn"], payload["channelArn"], reason)
 
 
 def _page_message(conn: Connection, account: str, page_arn: str, channel_arn: str) -> Message | None:
