@@ -44,11 +44,20 @@ def _settings(args: argparse.Namespace) -> config.Settings:
 UVICORN_SETTINGS: dict[str, Any] = dict(
     log_level="warning",
     log_config=None,  # uvicorn's own records go through the handler and format set up in main()
-    http="httptools",
+    # uvicorn's httptools protocol with a deadline for each request's arrival and a bound on connections, at the
+    # [server] section's defaults; `incidentd serve` passes the configured ones (uvicorn_settings).
+    http="incidentd.server.slow_clients:GuardedProtocol",
     loop="uvloop",
     timeout_keep_alive=30,
     access_log=False,
 )
+
+
+def uvicorn_settings(settings: config.Settings) -> dict[str, Any]:
+    """UVICORN_SETTINGS with the [server] section's request timeout and connection bound."""
+    from incidentd.server.slow_clients import guarded_protocol
+
+    return dict(UVICORN_SETTINGS, http=guarded_protocol(settings.server))
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -57,7 +66,10 @@ def serve(args: argparse.Namespace) -> int:
 
     from incidentd.server import processes
 
+    _make_undumpable()
     settings = _settings(args)
+    if not _scripts_isolated(settings):
+        return 2
     credentials = _credentials(settings, args.host)
     if credentials is None:
         return 2
@@ -86,12 +98,34 @@ def serve(args: argparse.Namespace) -> int:
             args.host,
             args.port,
             args.processes,
-            UVICORN_SETTINGS,
+            uvicorn_settings(settings),
         )
     application = _application(args, settings, credentials, db)
     log.info("incidentd serving on %s", where)
-    uvicorn.run(application, host=args.host, port=args.port, **UVICORN_SETTINGS)
+    uvicorn.run(application, host=args.host, port=args.port, **uvicorn_settings(settings))
     return 0
+
+
+def _make_undumpable() -> None:
+    """Close this process's /proc entries (environ, cwd, mem...) to other processes of the same user (issue 17)."""
+    # Its environment holds secret keys and tokens, and /proc/<pid>/cwd leads to the config file and the database.
+    # prctl(PR_SET_DUMPABLE, 0) is kept across fork, so processes forked by serve --processes are covered too; root
+    # with CAP_SYS_PTRACE can still read them.
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_dumpable = 4
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0)
+
+
+def _scripts_isolated(settings: config.Settings) -> bool:
+    """False, having said why on stderr, when [runbooks] allow_scripts is on but this machine can't isolate scripts."""
+    from incidentd.runbooks import sandbox_check
+
+    refusal = sandbox_check.refusal(settings.runbooks)
+    if refusal is not None:
+        log.error("%s", refusal)
+    return refusal is None
 
 
 def _announce(settings: config.Settings) -> None:
@@ -166,7 +200,10 @@ def _worker(invoker: Invoker) -> Worker:
 
 def worker(args: argparse.Namespace) -> int:
     """Run only the job engine."""
+    _make_undumpable()
     settings = _settings(args)
+    if not _scripts_isolated(settings):
+        return 2
     _announce(settings)
     db = Database(settings.database_url)
     migrate.upgrade(db)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +20,7 @@ from incidentd.config.values import (
     text,
     url,
 )
+from incidentd.domain import arns
 
 
 @dataclass(frozen=True)
@@ -69,29 +72,69 @@ class WorkerSettings:
 
 @dataclass(frozen=True)
 class ServerSettings:
-    """[server]: memory for answers to repeated reads on SQLite (server/read_cache.py); 0 turns the cache off."""
+    """[server]: the read cache's memory (server/read_cache.py; 0 turns it off), and how long a request may take to
+    arrive and how many connections a process keeps (server/slow_clients.py)."""
 
     read_cache_mib: float = 8.0
+    # From a connection's start, or a request's first byte, to the end of its body; then the connection is closed.
+    request_timeout_seconds: float = 30.0
+    max_connections: int = 1000  # per serving process; new connections beyond it are answered 503 and closed
 
     @classmethod
     def read(cls, raw: Mapping[str, Any], env: Mapping[str, str]) -> ServerSettings:
         """The section from the file, INCIDENTD_READ_CACHE_MIB over it."""
-        value = env.get("INCIDENTD_READ_CACHE_MIB") or section(raw, "server").get("read_cache_mib", cls.read_cache_mib)
-        return cls(number(value, "[server] read_cache_mib (INCIDENTD_READ_CACHE_MIB)", minimum=0))
+        found = section(raw, "server")
+        value = env.get("INCIDENTD_READ_CACHE_MIB") or found.get("read_cache_mib", cls.read_cache_mib)
+        connections = number(found.get("max_connections", cls.max_connections), "[server] max_connections", minimum=1)
+        if not connections.is_integer():
+            raise ConfigError(f"[server] max_connections must be a whole number, not {found['max_connections']!r}")
+        return cls(
+            read_cache_mib=number(value, "[server] read_cache_mib (INCIDENTD_READ_CACHE_MIB)", minimum=0),
+            request_timeout_seconds=positive(
+                found.get("request_timeout_seconds", cls.request_timeout_seconds), "[server] request_timeout_seconds"
+            ),
+            max_connections=int(connections),
+        )
 
 
 @dataclass(frozen=True)
 class RunbookSettings:
-    """[runbooks]: whether aws:executeScript steps may run (off unless the operator says so)."""
+    """[runbooks]: whether aws:executeScript steps may run (off unless the operator says so), and their sandbox."""
 
     allow_scripts: bool = False
+    bwrap_path: str = "bwrap"  # bubblewrap, looked up on PATH unless a path is given
+    script_user: str = "nobody"  # whom scripts run as on the host when the server runs as root
+    script_network: bool = False  # scripts get a network namespace of their own, with only a loopback, unless true
+    script_cpu_seconds: int = 300  # CPU time of each of the script's processes
+    script_memory_mib: int = 1024  # address space of each of the script's processes
+    script_processes: int = 64  # processes and threads of the script's user at once
+    script_file_size_mib: int = 64  # the largest file a script may write
+    script_tmp_mib: int = 64  # the script's /tmp (an in-memory file system) holds at most this much
+    script_open_files: int = 256  # file descriptors of each process
+    script_output_kib: int = 1024  # what it prints, and what it returns: beyond this the step fails
 
     @classmethod
     def read(cls, raw: Mapping[str, Any]) -> RunbookSettings:
         """The section from the file."""
         found = section(raw, "runbooks")
-        # Only a real true turns scripts on: a typo or a string must not open a sandboxed shell by accident.
-        return cls(allow_scripts=found.get("allow_scripts") is True)
+
+        def limit(name: str) -> int:
+            return int(number(found.get(name, getattr(cls, name)), f"[runbooks] {name}", minimum=1))
+
+        return cls(
+            # Only a real true turns scripts on: a typo or a string must not open a sandboxed shell by accident.
+            allow_scripts=found.get("allow_scripts") is True,
+            bwrap_path=text(found.get("bwrap_path", cls.bwrap_path), "[runbooks] bwrap_path"),
+            script_user=text(found.get("script_user", cls.script_user), "[runbooks] script_user"),
+            script_network=boolean(found.get("script_network", False), "[runbooks] script_network"),
+            script_cpu_seconds=limit("script_cpu_seconds"),
+            script_memory_mib=limit("script_memory_mib"),
+            script_processes=limit("script_processes"),
+            script_file_size_mib=limit("script_file_size_mib"),
+            script_tmp_mib=limit("script_tmp_mib"),
+            script_open_files=limit("script_open_files"),
+            script_output_kib=limit("script_output_kib"),
+        )
 
 
 @dataclass(frozen=True)
@@ -116,8 +159,45 @@ class PagerDutySettings:
         return cls(
             base_url=url(base_url, "[pagerduty] base_url").rstrip("/") if base_url else None,
             auto_resolve=boolean(found.get("auto_resolve", True), "[pagerduty] auto_resolve"),
-            secrets=dict(section(raw, "secrets")) if "secrets" in raw else None,
+            secrets=_owned_secrets(section(raw, "secrets")) if "secrets" in raw else None,
         )
+
+
+def _owned_secrets(found: Mapping[str, Any]) -> dict[str, Any]:
+    """The [secrets] table, each secret bound to its accounts: a secret ARN's own, or those `accounts` lists.
+
+    A plain name without `accounts` would be usable by every tenant of the server, with the operator's token.
+    """
+    for key, entry in found.items():
+        listed = _secret_accounts(key, entry)
+        owner = arns.parse(key)
+        if not listed and not (owner is not None and owner.service == "secretsmanager" and owner.account):
+            raise ConfigError(
+                f"[secrets] {key!r} names no account, so every account could use it: "
+                f'add accounts = ["<12-digit account id>", ...] to it, or key it by its secret ARN'
+            )
+    return dict(found)
+
+
+def _secret_accounts(key: str, entry: Any) -> list[str]:
+    """The `accounts` a secret lists, in either form ([secrets.KEY] table or a JSON string), checked."""
+    if isinstance(entry, str):
+        try:
+            entry = json.loads(entry)
+        except ValueError:
+            return []  # unusable anyway: the plan's PagerDuty job says why (channels/pagerduty.find_secret)
+    listed = entry.get("accounts") if isinstance(entry, Mapping) else None
+    if listed is None:
+        return []
+    if not isinstance(listed, list) or not all(isinstance(a, str) and a.isdigit() and len(a) == 12 for a in listed):
+        raise ConfigError(f"[secrets] {key!r}: accounts must be a list of 12-digit account ids")
+    return listed
+
+
+# Generous for any Alertmanager or Grafana (a notification per group per group_interval), small for a storm.
+DEFAULT_INGEST_RATE_PER_MINUTE = 600
+# An SNS topic's ARN: a name of letters, digits, - and _ (a FIFO topic's ends in .fifo); no subscription suffix.
+_SNS_TOPIC = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 
 
 @dataclass(frozen=True)
@@ -128,10 +208,17 @@ class IngestToken:
     account: str
     plans: frozenset[str] | None = None
     name: str | None = None
+    # Requests a minute this token may make (per process): beyond it 429 with Retry-After.
+    rate_per_minute: int = DEFAULT_INGEST_RATE_PER_MINUTE
+    topics: frozenset[str] | None = None  # the SNS topic ARNs it takes messages from (None: any)
 
     def allows(self, plan_name: str) -> bool:
         """Whether the token may open incidents with this plan."""
         return self.plans is None or plan_name in self.plans
+
+    def accepts_topic(self, topic_arn: str) -> bool:
+        """Whether the token takes SNS messages from this topic."""
+        return self.topics is None or topic_arn in self.topics
 
 
 @dataclass(frozen=True)
@@ -145,18 +232,35 @@ class IngestSettings:
     @classmethod
     def read(cls, raw: Mapping[str, Any]) -> IngestSettings:
         """The sections from the file, checked: a short or malformed token would be a hole, not a typo."""
-        tokens = []
-        for entry in tables(raw, "ingest_tokens"):
-            token, account = str(entry.get("token") or ""), str(entry.get("account") or "")
-            if len(token) < 16:
-                raise ConfigError("an [[ingest_tokens]] token must be at least 16 characters")
-            if not (account.isdigit() and len(account) == 12):
-                raise ConfigError("an [[ingest_tokens]] account must be a 12-digit account id")
-            plans = entry.get("plans")
-            if plans is not None and not (isinstance(plans, list) and all(isinstance(p, str) for p in plans)):
-                raise ConfigError("[[ingest_tokens]] plans must be a list of response plan names")
-            chosen = frozenset(plans) if plans is not None else None
-            name = entry.get("name")
-            tokens.append(IngestToken(token, account, chosen, text(name, "[[ingest_tokens]] name") if name else None))
+        tokens = tuple(_ingest_token(entry) for entry in tables(raw, "ingest_tokens"))
         prefixes = section(raw, "ingest").get("sns_cert_url_prefixes", [])
-        return cls(tuple(tokens), strings(prefixes, "[ingest] sns_cert_url_prefixes"))
+        return cls(tokens, strings(prefixes, "[ingest] sns_cert_url_prefixes"))
+
+
+def _ingest_token(entry: Mapping[str, Any]) -> IngestToken:
+    """One [[ingest_tokens]] entry, checked."""
+    token, account = str(entry.get("token") or ""), str(entry.get("account") or "")
+    if len(token) < 16:
+        raise ConfigError("an [[ingest_tokens]] token must be at least 16 characters")
+    if not (account.isdigit() and len(account) == 12):
+        raise ConfigError("an [[ingest_tokens]] account must be a 12-digit account id")
+    plans = entry.get("plans")
+    if plans is not None and not (isinstance(plans, list) and all(isinstance(p, str) for p in plans)):
+        raise ConfigError("[[ingest_tokens]] plans must be a list of response plan names")
+    rate = entry.get("rate_per_minute", DEFAULT_INGEST_RATE_PER_MINUTE)
+    if isinstance(rate, bool) or not isinstance(rate, int) or rate < 1:
+        raise ConfigError(f"[[ingest_tokens]] rate_per_minute must be a whole number of 1 or more, not {rate!r}")
+    topics = entry.get("topics")
+    if topics is not None and not (
+        isinstance(topics, list) and topics and all(isinstance(t, str) and _SNS_TOPIC.match(t) for t in topics)
+    ):
+        raise ConfigError("[[ingest_tokens]] topics must be a non-empty list of SNS topic ARNs (arn:aws:sns:…)")
+    name = entry.get("name")
+    return IngestToken(
+        token,
+        account,
+        frozenset(plans) if plans is not None else None,
+        text(name, "[[ingest_tokens]] name") if name else None,
+        rate_per_minute=rate,
+        topics=frozenset(topics) if topics is not None else None,
+    )

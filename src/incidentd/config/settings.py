@@ -11,11 +11,14 @@ from typing import Any
 
 from incidentd.auth.principals import Principal
 from incidentd.config.access import AccessSettings
+from incidentd.config.automation import AutomationSettings
 from incidentd.config.console import ConsoleSettings
 from incidentd.config.credentials import read_credentials
 from incidentd.config.delivery import DeliverySettings
 from incidentd.config.logs import LogSettings
+from incidentd.config.metrics import MetricsSettings
 from incidentd.config.notifications import NotifySettings
+from incidentd.config.paging import PagingLimits
 from incidentd.config.sections import (
     IngestSettings,
     PagerDutySettings,
@@ -43,11 +46,14 @@ class Settings:
     replication: ReplicationSettings = ReplicationSettings()
     worker: WorkerSettings = WorkerSettings()
     server: ServerSettings = ServerSettings()
+    metrics: MetricsSettings = MetricsSettings()
     runbooks: RunbookSettings = RunbookSettings()
+    automation: AutomationSettings = AutomationSettings()
     pagerduty: PagerDutySettings = PagerDutySettings()
     ingest: IngestSettings = IngestSettings()
     delivery: DeliverySettings = DeliverySettings()
     notifications: NotifySettings = NotifySettings()
+    paging: PagingLimits = PagingLimits()
     logging: LogSettings = LogSettings()
     console: ConsoleSettings = ConsoleSettings()
 
@@ -95,11 +101,14 @@ def from_toml(raw: Mapping[str, Any], environ: Mapping[str, str] | None = None, 
         replication=ReplicationSettings.read(raw),
         worker=WorkerSettings.read(raw),
         server=ServerSettings.read(raw, env),
+        metrics=MetricsSettings.read(raw, env),
         runbooks=RunbookSettings.read(raw),
+        automation=AutomationSettings.read(raw),
         pagerduty=PagerDutySettings.read(raw),
         ingest=IngestSettings.read(raw),
         delivery=DeliverySettings.read(raw, env),
         notifications=NotifySettings.read(raw, env, credentials),
+        paging=PagingLimits.read(raw),
         logging=LogSettings.read(raw, env),
         console=ConsoleSettings.read(raw),
     )
