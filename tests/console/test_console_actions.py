@@ -293,3 +293,20 @@ def test_the_timeline_shows_a_hundred_events_a_page_and_goes_on_to_older_ones(
     second = client.get(older).text
     assert second.count('class="event"') == 21 and "note 0<" in second and "Newest events" in second
     assert client.get(f"{incident_path(arn)}?tab=timeline&from=garbage").status_code == 200
+
+
+def test_the_acknowledge_form_pauses_after_five_wrong_codes_for_an_incident(
+    server: Server, incidents, response_plan: str, responder: str
+) -> None:
+    # The form finds a page by its code; unbounded tries would search the incident's six-digit codes.
+    arn, other = _start(incidents, response_plan), _start(incidents, response_plan, "Search is slow")
+    client = signed_in(server.endpoint, responder)
+    page = incident_path(arn)
+    token = csrf_of(client, page)
+    for code in ("100000", "100001", "100002", "100003", "100004"):
+        answer = client.post(f"{page}/acknowledge", data={"csrf": token, "accept_code": code})
+        assert answer.status_code == 400 and "matches no page of this incident" in answer.text
+    paused = client.post(f"{page}/acknowledge", data={"csrf": token, "accept_code": "100005"})
+    assert paused.status_code == 400 and "Too many wrong codes for this incident" in paused.text
+    elsewhere = client.post(f"{incident_path(other)}/acknowledge", data={"csrf": token, "accept_code": "100005"})
+    assert elsewhere.status_code == 400 and "matches no page of this incident" in elsewhere.text

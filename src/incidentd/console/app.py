@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from incidentd.api.invoke import Invoker
 from incidentd.console import render
 from incidentd.console.sessions import COOKIE, Sessions, SignedIn
-from incidentd.console.throttle import SignInThrottle
+from incidentd.console.throttle import CodeThrottle, SignInThrottle
 
 PREFIX = "/console"
 STATIC = Path(__file__).parent / "static"
@@ -71,6 +71,7 @@ class Console:
         self.settings = invoker.settings
         self.sessions = Sessions(invoker.db, invoker.clock, invoker.settings.console)
         self.throttle = SignInThrottle()
+        self.code_throttle = CodeThrottle()
         self.templates = render.environment()
         self.on_write = on_write
 

@@ -291,11 +291,19 @@ def acknowledge(console: Console, request: Request, who: SignedIn, form: dict[st
 
     def run(arn: str) -> None:
         code = form.get("accept_code", "").strip()
+        now = console.clock.now_ms()
+        if console.code_throttle.blocked(who.principal.arn, arn, now):
+            raise ServiceError(
+                "ValidationException",
+                "Too many wrong codes for this incident: wait five minutes, or acknowledge from the phone or the "
+                "mail the page went to.",
+            )
         listed = console.call(who, CONTACTS, "ListEngagements", {"IncidentId": arn, "MaxResults": 100})
         engaged = [e["EngagementArn"] for e in listed.get("Engagements", [])]
         with console.db.read() as conn:
             page_arn = engagement_store.page_with_code(conn, who.account_id, engaged, code) if code else None
         if page_arn is None:
+            console.code_throttle.failed(who.principal.arn, arn, now)
             raise ServiceError("ValidationException", "Value at 'AcceptCode' matches no page of this incident.")
         params = {
             "PageId": page_arn,

@@ -50,3 +50,37 @@ class SignInThrottle:
         else:
             self._failures.pop(key, None)
         return len(times)
+
+
+# The console's acknowledge form finds a page by its code: a few misses per person and incident, then a pause, so
+# the form can't be used to search an incident's six-digit codes (AcceptPage itself spends a code after 5 misses).
+CODE_FAILURES = 5
+
+
+class CodeThrottle:
+    """Counts recent wrong accept codes by person and incident; one per node, bounded in memory."""
+
+    def __init__(self) -> None:
+        self._failures: OrderedDict[str, list[int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def blocked(self, who: str, incident_arn: str, now_ms: int) -> bool:
+        """Whether this person's codes for this incident are paused."""
+        key = f"{who}\n{incident_arn}"
+        with self._lock:
+            times = [at for at in self._failures.get(key, []) if at > now_ms - WINDOW_MS]
+            if times:
+                self._failures[key] = times
+            else:
+                self._failures.pop(key, None)
+            return len(times) >= CODE_FAILURES
+
+    def failed(self, who: str, incident_arn: str, now_ms: int) -> None:
+        """Count one wrong code."""
+        key = f"{who}\n{incident_arn}"
+        with self._lock:
+            times = self._failures.pop(key, [])
+            times.append(now_ms)
+            self._failures[key] = times[-CODE_FAILURES:]
+            while len(self._failures) > MAX_TRACKED:
+                self._failures.popitem(last=False)
