@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 from collections.abc import Iterator
 
@@ -107,3 +108,15 @@ def own_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     yield url
     if request.param != "sqlite":
         drop_postgres_database(url)
+
+
+@pytest.fixture(autouse=True)
+def root_logging_restored() -> Iterator[None]:
+    """Undo the logging set-up of a `cli.main` run in this process: its handler writes to the test's captured
+    stderr, which is closed once the test ends, and a mail sink's thread logging later would hit the closed file."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    if root.handlers != handlers or root.level != level:
+        root.handlers[:] = handlers
+        root.setLevel(level)
