@@ -51,8 +51,9 @@ def test_create_a_rotation_of_three_with_a_live_preview(
     page.get_by_label("Time zone").select_option("Europe/Berlin")
     page.get_by_label("Start").fill("2030-03-25T09:00")
     page.get_by_label("Daily").check()
-    # The preview answers each change in turn: wait for the one that has the start, not an earlier one.
+    # The preview answers each change in turn: wait for the answer to the last one (daily from the start).
     expect(page.locator("#rotation-preview tbody tr").first).to_contain_text("Mon 25 Mar, 09:00 CET")
+    expect(page.locator("#rotation-preview tbody tr").first).to_contain_text("Tue 26 Mar, 09:00 CET")
     expect(page.locator("#rotation-preview tbody tr").first).to_contain_text("Kofi Boateng")
     daily = preview_rows(page)
     assert "Mon 25 Mar, 09:00 CET" in daily[0] and "Tue 26 Mar, 09:00 CET" in daily[0]
