@@ -97,8 +97,8 @@ def test_a_made_up_session_cookie_signs_nobody_in(server: Server) -> None:
 
 @pytest.fixture(scope="module")
 def short_sessions(own_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server whose sessions end after 1.5 s idle, or 4 s after sign-in."""
-    config = "[console]\nidle_minutes = 0.025\nlifetime_hours = 0.0011\n"
+    """A server whose sessions end after 3 s idle, or about 8 s after sign-in (long enough for a loaded machine)."""
+    config = "[console]\nidle_minutes = 0.05\nlifetime_hours = 0.0022\n"
     running = Server(own_database, tmp_path_factory.mktemp("sessions"), config).start()
     yield running
     running.stop()
@@ -108,18 +108,18 @@ def test_a_session_ends_when_idle_too_long(short_sessions: Server, account: Acco
     name = add_user(short_sessions.database_url, account.account_id, "viewer")
     client = signed_in(short_sessions.endpoint, name)
     assert client.get("/console/").status_code == 200
-    time.sleep(2)
+    time.sleep(4)
     assert client.get("/console/").status_code == 303
 
 
 def test_a_session_in_use_still_ends_at_its_lifetime(short_sessions: Server, account: Account) -> None:
     name = add_user(short_sessions.database_url, account.account_id, "viewer")
+    began = time.monotonic()  # the session starts after this, so its end is after began + 7.9 s
     client = signed_in(short_sessions.endpoint, name)
-    deadline = time.monotonic() + 3.5
-    while time.monotonic() < deadline:  # used every half second: never idle
+    while time.monotonic() < began + 6:  # used every half second: never idle
         assert client.get("/console/").status_code == 200
         time.sleep(0.5)
-    time.sleep(1)
+    time.sleep(max(0.0, began + 9 - time.monotonic()))
     assert client.get("/console/").status_code == 303
 
 
