@@ -92,10 +92,7 @@ class SmtpTransport:
         mail["Subject"] = _LINE_BREAKS.sub(" ", subject).strip()
         mail["Message-ID"] = make_msgid(domain=self._domain)
         mail["X-Incidentd-Reference"] = _LINE_BREAKS.sub(" ", message.reference)
-        body = message.content.rstrip()
-        # A notification (a chat-channel topic's e-mail subscriber) has no code to accept.
-        tail = message.code_line() if message.code else ""
-        mail.set_content("\n\n".join(part for part in (body, tail) if part) + "\n")
+        mail.set_content(message.plain_text())
         return mail
 
     def _deliver(self, mail: EmailMessage, address: str) -> None:

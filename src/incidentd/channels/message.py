@@ -33,6 +33,12 @@ class Message:
         """The line that tells the reader which code this is."""
         return f"{'Activation' if self.is_activation else 'Accept'} code: {self.code}"
 
+    def plain_text(self) -> str:
+        """The text a person reads in an e-mail or the outbox: the content, then the line with the code, if any."""
+        # A notification (a chat-channel topic's e-mail subscriber) has no code to accept.
+        tail = self.code_line() if self.code else ""
+        return "\n\n".join(part for part in (self.content.rstrip(), tail) if part) + "\n"
+
     def sms_subject_and_content(self) -> tuple[str, str]:
         """The subject and content an SMS shows: the public ones where given."""
         subject = self.public_subject if self.public_subject is not None else self.subject

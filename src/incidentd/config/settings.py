@@ -57,6 +57,11 @@ class Settings:
     logging: LogSettings = LogSettings()
     console: ConsoleSettings = ConsoleSettings()
 
+    @property
+    def development(self) -> bool:
+        """Whether no credentials are configured, so that the server runs with the development key pair."""
+        return not self.credentials
+
     def caller_name(self, access_key_id: str) -> str:
         """The user name that createdBy/lastModifiedBy ARNs show for a key."""
         return self.users.get(access_key_id, access_key_id)
