@@ -12,6 +12,10 @@ from incidentd.store.db import Database
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+class SchemaError(Exception):
+    """A database this build can't use as it is (a schema newer than its migrations): `incidentd` exits with 2."""
+
+
 def alembic_config(db: Database) -> Config:
     """An Alembic configuration for the package's migrations (no alembic.ini needed)."""
     config = Config()
