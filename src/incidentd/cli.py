@@ -11,14 +11,17 @@ import os
 import signal
 import socket
 import sys
+from importlib import metadata
 from typing import Any
 
-from incidentd import channels, config
+from incidentd import arguments, channels, config
 from incidentd.api.invoke import Invoker
 from incidentd.clock import SystemClock
 from incidentd.config.logs import FORMATS, LEVELS
+from incidentd.config.notifications import DEFAULT_PUBLIC_URL
 from incidentd.engine.worker import Worker
-from incidentd.ops import logs, metrics, shared_counters
+from incidentd.ops import database_check, logs, metrics, shared_counters
+from incidentd.ops.database_check import open_database
 from incidentd.protocol.sigv4 import Credential
 from incidentd.store import migrate
 from incidentd.store.db import Database
@@ -35,8 +38,9 @@ def _is_loopback(host: str) -> bool:
 
 def _settings(args: argparse.Namespace) -> config.Settings:
     settings = config.load(args.config)
-    if args.database:
-        settings = dataclasses.replace(settings, database_url=args.database)
+    database = getattr(args, "database", None)  # only commands that open the database take --database
+    if database:
+        settings = dataclasses.replace(settings, database_url=database)
     return settings
 
 
@@ -62,8 +66,6 @@ def uvicorn_settings(settings: config.Settings) -> dict[str, Any]:
 
 def serve(args: argparse.Namespace) -> int:
     """Run the API (and, unless --no-worker, the job engine) until interrupted."""
-    import uvicorn
-
     from incidentd.server import processes
 
     _make_undumpable()
@@ -73,15 +75,23 @@ def serve(args: argparse.Namespace) -> int:
     credentials = _credentials(settings, args.host)
     if credentials is None:
         return 2
+    # The port before the database: a port in use stops the command before anything is created or migrated. uvicorn
+    # listens on it once the app is built: until then a client is refused rather than kept waiting in the backlog.
+    sock = processes.listening_socket(args.host, args.port, listen=False)
+    db = open_database(settings)
     _announce(settings)
-    db = Database(settings.database_url)
+    if settings.development:
+        log.warning(
+            "no credentials configured: accepting the development key pair access key 'test', "
+            "secret 'test' for account 000000000000 (loopback only)"
+        )
     migrate.upgrade(db)
-    where = f"http://{args.host}:{args.port} (database {db.url.split('@')[-1]})"
+    where = f"http://{_url_host(args.host)}:{args.port}"
+    settings = _links_to_this_server(settings, args.host, args.port)
     if args.processes > 1:
         if not args.no_worker:
             channels.transports_from_settings(settings.delivery)  # a bad transport stops the command here
         db.dispose()  # nothing opened before the fork may be used after it
-        log.info("incidentd serving on %s from %d processes", where, args.processes)
         # On SQLite one worker is enough (the database has one writer), and workers in every process would
         # take turns on the write lock with the API writers for nothing; on PostgreSQL every process runs one.
         one_worker = db.dialect == "sqlite"
@@ -99,11 +109,26 @@ def serve(args: argparse.Namespace) -> int:
             args.port,
             args.processes,
             uvicorn_settings(settings),
+            sock,
+            where,
         )
     application = _application(args, settings, credentials, db)
-    log.info("incidentd serving on %s", where)
-    uvicorn.run(application, host=args.host, port=args.port, **uvicorn_settings(settings))
-    return 0
+    return processes.serve_in_one_process(application, sock, uvicorn_settings(settings), where)
+
+
+def _links_to_this_server(settings: config.Settings, host: str, port: int) -> config.Settings:
+    """Without [notifications] public_url, links in messages lead to the address this server listens on."""
+    # The default names the default port: `serve --port 8080` would otherwise mail links that lead nowhere.
+    if settings.notifications.public_url != DEFAULT_PUBLIC_URL:
+        return settings
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    notifications = dataclasses.replace(settings.notifications, public_url=f"http://{_url_host(reachable)}:{port}")
+    return dataclasses.replace(settings, notifications=notifications)
+
+
+def _url_host(host: str) -> str:
+    """The host as a URL writes it: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host else host
 
 
 def _make_undumpable() -> None:
@@ -151,10 +176,6 @@ def _credentials(settings: config.Settings, host: str) -> dict[str, Credential] 
             )
             return None
         credentials[config.DEV_CREDENTIAL.access_key_id] = config.DEV_CREDENTIAL
-        log.warning(
-            "no credentials configured: accepting the development key pair access key 'test', "
-            "secret 'test' for account 000000000000 (loopback only)"
-        )
     return credentials
 
 
@@ -192,7 +213,7 @@ def _application(
 
 def _worker(invoker: Invoker) -> Worker:
     """A worker with the delivery transports the settings configure, calling operations through invoke."""
-    transports = channels.transports_from_settings(invoker.settings.delivery)
+    transports = channels.transports_for(invoker.settings, invoker.db, invoker.clock)
     for channel_type, transport in transports.items():
         log.info("%s pages go through %s", channel_type, transport.describe())
     return Worker(invoker.db, invoker.clock, invoker.invoke, invoker.settings, transports)
@@ -204,31 +225,44 @@ def worker(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if not _scripts_isolated(settings):
         return 2
-    _announce(settings)
-    db = Database(settings.database_url)
-    migrate.upgrade(db)
+    if args.metrics_port:
+        from incidentd.server import processes
+
+        # Like serve's port: one in use stops the command before the database is created or migrated.
+        processes.listening_socket(args.metrics_host, args.metrics_port, ("--metrics-host", "--metrics-port")).close()
+    db = open_database(settings)
     clock = SystemClock()
-    engine = _worker(Invoker(db, clock, settings))
     if args.metrics_port:
         # The worker counts its deliveries in its own process; this is where Prometheus reads them.
         from prometheus_client import start_http_server
 
-        start_http_server(args.metrics_port, args.metrics_host, registry=metrics.registry(db, clock))
+        try:
+            start_http_server(args.metrics_port, args.metrics_host, registry=metrics.registry(db, clock))
+        except OSError as exc:
+            raise config.ConfigError(
+                f"can't serve metrics on {args.metrics_host} port {args.metrics_port} ({exc.strerror}): "
+                "choose another --metrics-port or --metrics-host"
+            ) from None
         log.info("worker metrics on http://%s:%s/metrics", args.metrics_host, args.metrics_port)
+    _announce(settings)
+    migrate.upgrade(db)
+    engine = _worker(Invoker(db, clock, settings))
 
-    def stop(*_: object) -> None:
+    def stop(signum: int, _frame: object) -> None:
+        log.info("incidentd stopping (%s)", signal.Signals(signum).name)
         engine.stop()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, stop)
-    log.info("incidentd worker %s running (database %s)", engine.owner, db.url.split("@")[-1])
+    log.info("incidentd worker %s running", engine.owner)
     engine.run_forever()
+    log.info("incidentd stopped")
     return 0
 
 
 def migrate_command(args: argparse.Namespace) -> int:
     """Apply the schema migrations and exit."""
-    db = Database(_settings(args).database_url)
+    db = open_database(_settings(args))
     migrate.upgrade(db)
     log.info("database is at the newest schema")
     return 0
@@ -239,17 +273,16 @@ def check_paging_command(args: argparse.Namespace) -> int:
     import json
 
     from incidentd.ops import paging_check
-    from incidentd.ops.readiness import Readiness
 
     settings = _settings(args)
-    db = Database(settings.database_url)
-    # A check only reads: it never migrates a database, and one at another schema would be misread.
-    problem = Readiness(db, timeout=10).problem()
+    # A check only reads: it never creates or migrates a database, and one at another schema would be misread.
+    db = open_database(settings, create=False)
+    problem = database_check.schema_problem(db)
     if problem is not None:
-        log.error("can't check paging: %s (incidentd migrate brings the schema up to date)", problem)
+        log.error("can't check paging: the database %s; `incidentd migrate` brings it up to date", problem)
         db.dispose()
         return 2
-    transports = channels.transports_from_settings(settings.delivery)
+    transports = channels.transports_for(settings, db)  # in development mode, the outbox delivers
     with db.read() as conn:
         findings = paging_check.check(conn, transports)
     db.dispose()
@@ -271,20 +304,32 @@ def user_command(args: argparse.Namespace) -> int:
     """Add, list, change or remove the console's local users."""
     from incidentd import user_command as users
 
-    return users.run(args, _settings(args))
+    settings = _settings(args)
+    open_database(settings).dispose()  # a database that can't work is refused in one line, before any change
+    return users.run(args, settings)
 
 
-def _positive(text: str) -> int:
-    number = int(text)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return number
+def backup_command(args: argparse.Namespace) -> int:
+    """Copy a live SQLite database to a file, or say how to dump PostgreSQL."""
+    from incidentd import backup_command as backups
+
+    settings = _settings(args)
+    database_check.parse(settings.database_url)  # a URL that names no database incidentd can use, in one line
+    return backups.run(args, settings)
+
+
+def outbox_command(args: argparse.Namespace) -> int:
+    """Print the development outbox: pages, activation codes and notices that had no transport."""
+    from incidentd import outbox_command as outbox
+
+    return outbox.run(args, _settings(args))  # it opens the database itself, never creating or migrating it
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line."""
-    parser = argparse.ArgumentParser(prog="incidentd", description="A self-hosted AWS Incident Manager.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    """The command line: every option says its default."""
+    parser = arguments.Parser(prog="incidentd", description="A self-hosted AWS Incident Manager.")
+    parser.add_argument("--version", action="version", version=f"incidentd {metadata.version('incidentd')}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, func, help_text in (
         ("serve", serve, "serve the AWS APIs (with an embedded worker unless --no-worker)"),
         ("worker", worker, "run the job engine only"),
@@ -292,19 +337,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("check-paging", check_paging_command, "list contacts, plans and rotations that would page nobody"),
         ("policy", policy_command, "show the built-in policies, or simulate what a key may do"),
         ("user", user_command, "add, list, change or remove the console's users"),
+        ("outbox", outbox_command, "print the development outbox (pages and codes that had no transport)"),
+        ("backup", backup_command, "copy a live SQLite database to a file (or say how to dump PostgreSQL)"),
     ):
-        sub = commands.add_parser(name, help=help_text)
+        sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.set_defaults(func=func)
-        sub.add_argument("--database", help="sqlite:///path or postgresql://… (default: ./data/incidentd.db)")
-        sub.add_argument("--config", help="TOML config file (or INCIDENTD_CONFIG)")
-        sub.add_argument("--log-format", choices=FORMATS, help="text or json lines (default: text)")
-        sub.add_argument("--log-level", choices=LEVELS, help="the lowest level logged (default: info)")
-        sub.add_argument(
-            "--access-log",
-            action=argparse.BooleanOptionalAction,
-            default=None,
-            help="log one line per AWS API request (default: off)",
-        )
+        _common_options(sub, name)
         if name == "policy":
             from incidentd import policy_command as policies
 
@@ -313,22 +351,77 @@ def build_parser() -> argparse.ArgumentParser:
             from incidentd import user_command as users
 
             users.add_arguments(sub)
+        if name == "outbox":
+            from incidentd import outbox_command as outbox
+
+            outbox.add_arguments(sub)
+        if name == "backup":
+            from incidentd import backup_command as backups
+
+            backups.add_arguments(sub)
         if name == "check-paging":
-            sub.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+            sub.add_argument("--format", choices=("text", "json"), default="text", help="text or json (default: text)")
         if name == "worker":
-            sub.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
-            sub.add_argument("--metrics-host", default="127.0.0.1", help="address for --metrics-port")
+            sub.add_argument(
+                "--metrics-port",
+                type=arguments.port,
+                help="serve the worker's Prometheus metrics on this port (default: none, no metrics)",
+            )
+            sub.add_argument(
+                "--metrics-host", default="127.0.0.1", help="the address for --metrics-port (default: 127.0.0.1)"
+            )
         if name == "serve":
-            sub.add_argument("--host", default="127.0.0.1")
-            sub.add_argument("--port", type=int, default=4570)
-            sub.add_argument("--no-worker", action="store_true", help="don't run the job engine in this process")
+            sub.add_argument(
+                "--host",
+                default="127.0.0.1",
+                help="the address to listen on; without credentials only a loopback one (default: 127.0.0.1)",
+            )
+            sub.add_argument(
+                "--port", type=arguments.port, default=4570, help="the TCP port to listen on (default: 4570)"
+            )
+            sub.add_argument(
+                "--no-worker", action="store_true", help="don't run the job engine in this process (default: run it)"
+            )
             sub.add_argument(
                 "--processes",
-                type=_positive,
+                type=arguments.count,
                 default=1,
-                help="serving processes sharing the port (default 1); see the README on workers and SQLite",
+                help="serving processes sharing the port; see the docs on workers and SQLite (default: 1)",
             )
     return parser
+
+
+# The commands that open the database, and so take --database.
+DATABASE_COMMANDS = frozenset({"serve", "worker", "migrate", "check-paging", "user", "outbox", "backup"})
+
+
+def _common_options(sub: argparse.ArgumentParser, name: str) -> None:
+    """The options a command shares with others: only those that mean something to it."""
+    if name in DATABASE_COMMANDS:
+        default = str(config.default_database_path()).replace("%", "%%")
+        sub.add_argument(
+            "--database",
+            help="sqlite:///PATH or postgresql://USER@HOST:PORT/NAME "
+            f"(default: INCIDENTD_DATABASE_URL, else the config's database_url, else the file {default})",
+        )
+    sub.add_argument("--config", help="the TOML config file (default: INCIDENTD_CONFIG, else none)")
+    sub.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        help="text or json lines (default: INCIDENTD_LOG_FORMAT, else [logging] format, else text)",
+    )
+    sub.add_argument(
+        "--log-level",
+        choices=LEVELS,
+        help="the lowest level logged (default: INCIDENTD_LOG_LEVEL, else [logging] level, else info)",
+    )
+    if name == "serve":  # the only command that answers AWS API requests
+        sub.add_argument(
+            "--access-log",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="log one line per AWS API request (default: INCIDENTD_ACCESS_LOG, else [logging] access, else off)",
+        )
 
 
 def _set_up_logging(args: argparse.Namespace) -> None:
@@ -339,7 +432,7 @@ def _set_up_logging(args: argparse.Namespace) -> None:
         # The command reports the broken file once logging is set up: the flags and the environment do meanwhile
         # (a bad INCIDENTD_LOG_* raises here, and main reports it in the default format).
         chosen = config.LogSettings.read({}, os.environ)
-    logs.configure(chosen.overridden(args.log_format, args.log_level, args.access_log))
+    logs.configure(chosen.overridden(args.log_format, args.log_level, getattr(args, "access_log", None)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -353,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args))
-    except config.ConfigError as exc:
+    except (config.ConfigError, migrate.SchemaError) as exc:
         log.error("%s", exc)
         return 2
 

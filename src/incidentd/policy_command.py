@@ -18,7 +18,9 @@ def add_arguments(sub: argparse.ArgumentParser) -> None:
     simulate = actions.add_parser("simulate", help="whether a key may take an action on a resource, and why")
     simulate.add_argument("--key", required=True, help="an access key id of the config")
     # Also accepted after `simulate`; SUPPRESS keeps a --config given before it (argparse would reset it).
-    simulate.add_argument("--config", default=argparse.SUPPRESS, help="TOML config file (or INCIDENTD_CONFIG)")
+    simulate.add_argument(
+        "--config", default=argparse.SUPPRESS, help="the TOML config file (default: INCIDENTD_CONFIG, else none)"
+    )
     simulate.add_argument("action", help="e.g. ssm-incidents:StartIncident")
     simulate.add_argument("resource", help="an ARN, or * for listings")
     simulate.add_argument(
@@ -26,7 +28,8 @@ def add_arguments(sub: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="a condition key's value, e.g. aws:ResourceTag/team=payments (repeatable; absent keys stay absent)",
+        help="a condition key's value, e.g. aws:ResourceTag/team=payments; repeatable (default: none, absent keys "
+        "stay absent)",
     )
 
 

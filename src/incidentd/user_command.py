@@ -7,7 +7,7 @@ import getpass
 import re
 import sys
 
-from incidentd import config
+from incidentd import arguments, config
 from incidentd.auth.roles import POLICY_OF_ROLE, ROLES
 from incidentd.clock import SystemClock
 from incidentd.console import passwords
@@ -23,9 +23,11 @@ def add_arguments(sub: argparse.ArgumentParser) -> None:
     actions = sub.add_subparsers(dest="user_command", required=True)
     add = actions.add_parser("add", help="add a console user (the password is asked for, or read from stdin)")
     add.add_argument("name", help="the user name people sign in with (letters, digits, +=,.@_-; at most 64)")
-    add.add_argument("--account", required=True, help="the 12-digit account the user works in")
+    add.add_argument(
+        "--account", required=True, type=arguments.account_id, help="the 12-digit account the user works in"
+    )
     add.add_argument("--role", required=True, choices=ROLES, help="viewer, responder or admin")
-    add.add_argument("--contact", help="the alias of the user's own contact, for 'my shifts'")
+    add.add_argument("--contact", help="the alias of the user's own contact, for 'my shifts' (default: none)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     actions.add_parser("list", help="list the console users")
     passwd = actions.add_parser("passwd", help="set a user's password (signs their sessions out)")
@@ -35,8 +37,14 @@ def add_arguments(sub: argparse.ArgumentParser) -> None:
     remove.add_argument("name")
     for sub_command in actions.choices.values():
         # Also accepted after the sub-command; SUPPRESS keeps a value given before it (argparse would reset it).
-        sub_command.add_argument("--database", default=argparse.SUPPRESS, help="sqlite:///path or postgresql://…")
-        sub_command.add_argument("--config", default=argparse.SUPPRESS, help="TOML config file (or INCIDENTD_CONFIG)")
+        sub_command.add_argument(
+            "--database",
+            default=argparse.SUPPRESS,
+            help="sqlite:///PATH or postgresql://USER@HOST:PORT/NAME (default: as `incidentd user --help` says)",
+        )
+        sub_command.add_argument(
+            "--config", default=argparse.SUPPRESS, help="the TOML config file (default: INCIDENTD_CONFIG, else none)"
+        )
 
 
 def run(args: argparse.Namespace, settings: config.Settings) -> int:
@@ -52,8 +60,6 @@ def run(args: argparse.Namespace, settings: config.Settings) -> int:
 def _add(args: argparse.Namespace, db: Database) -> int:
     if not NAME.match(args.name):
         return _fail(f"'{args.name}' can't be a user name: use letters, digits and +=,.@_- (at most 64)")
-    if not (args.account.isdigit() and len(args.account) == 12):
-        return _fail(f"--account must be 12 digits, not '{args.account}'")
     password = _password(args.password_stdin)
     if password is None:
         return 1

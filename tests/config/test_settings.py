@@ -55,7 +55,7 @@ def test_nothing_configured_is_the_documented_defaults() -> None:
     """With no file and no environment every section has the defaults the README's reference gives."""
     settings = config.load(None, environ={})
     assert settings == Settings()
-    assert settings.database_url == "sqlite:///data/incidentd.db" and settings.region == "us-east-1"
+    assert settings.database_url == f"sqlite:///{config.default_database_path()}" and settings.region == "us-east-1"
     assert (settings.worker.lease_seconds, settings.worker.poll_seconds, settings.worker.keep_done_jobs_days) == (
         60.0,
         0.5,

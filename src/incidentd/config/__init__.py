@@ -6,7 +6,18 @@ neighbours), so a bad setting stops the process before it serves anything, and n
 
 from incidentd.config.credentials import DEV_CREDENTIAL, parse_credentials
 from incidentd.config.logs import LogSettings
-from incidentd.config.settings import Settings, from_toml, load
+from incidentd.config.reference import setting_names
+from incidentd.config.settings import Settings, default_database_path, from_toml, load
 from incidentd.config.values import ConfigError
 
-__all__ = ["DEV_CREDENTIAL", "ConfigError", "LogSettings", "Settings", "from_toml", "load", "parse_credentials"]
+__all__ = [
+    "DEV_CREDENTIAL",
+    "ConfigError",
+    "LogSettings",
+    "Settings",
+    "default_database_path",
+    "from_toml",
+    "load",
+    "parse_credentials",
+    "setting_names",
+]

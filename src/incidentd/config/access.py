@@ -15,6 +15,8 @@ from incidentd.config.values import ConfigError, boolean, no_unknown, section, s
 from incidentd.domain import arns
 
 Policies = tuple[Policy, ...]
+AUTH_KEYS = frozenset({"default_policies", "secure_transport"})
+ROLE_KEYS = frozenset({"arn", "policies"})
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class AccessSettings:
     def read(cls, raw: Mapping[str, Any], keys: Keys, base: Path | None = None) -> AccessSettings:
         """[auth], [[roles]] and the keys' policies, each policy parsed and checked."""
         found = section(raw, "auth")
-        no_unknown(found, {"default_policies", "secure_transport"}, "[auth]")
+        no_unknown(found, AUTH_KEYS, "[auth]")
         default = None
         if "default_policies" in found:
             default = _policies(strings(found["default_policies"], "[auth] default_policies"), "[auth]", base)
@@ -82,7 +84,7 @@ class AccessSettings:
         roles: dict[str, Policies] = {}
         for number, entry in enumerate(tables(raw, "roles"), 1):
             where = f"[[roles]] entry {number}"
-            no_unknown(entry, {"arn", "policies"}, where)
+            no_unknown(entry, ROLE_KEYS, where)
             arn = text(entry.get("arn"), f"{where} arn")
             if arns.parse(arn) is None or ":role/" not in arn:
                 raise ConfigError(f"{where} arn must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME), not {arn!r}")

@@ -9,6 +9,7 @@ from typing import Any
 from incidentd.config.values import ConfigError, no_unknown, number, section
 
 _WHERE = "[automation]"
+AUTOMATION_KEYS = frozenset({"concurrent_executions", "queued_executions", "max_depth"})
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class AutomationSettings:
     def read(cls, raw: Mapping[str, Any]) -> AutomationSettings:
         """The section from the file; counts are whole numbers, at least 1 running and 0 queued or deep."""
         found = section(raw, "automation")
-        no_unknown(found, {"concurrent_executions", "queued_executions", "max_depth"}, _WHERE)
+        no_unknown(found, AUTOMATION_KEYS, _WHERE)
         return cls(
             concurrent_executions=_count(found, "concurrent_executions", cls.concurrent_executions, 1),
             queued_executions=_count(found, "queued_executions", cls.queued_executions, 0),

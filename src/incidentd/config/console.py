@@ -9,6 +9,7 @@ from typing import Any
 from incidentd.auth.roles import ROLES
 from incidentd.config.values import (
     ConfigError,
+    account_id,
     boolean,
     no_unknown,
     positive,
@@ -17,6 +18,12 @@ from incidentd.config.values import (
     text,
     url,
 )
+
+# The keys of [console], [console.oidc] and each [[console.oidc.mappings]] entry ([console] oidc and
+# [console.oidc] mappings are the nested tables, not settings of their own).
+CONSOLE_KEYS = frozenset({"enabled", "public_url", "idle_minutes", "lifetime_hours"})
+OIDC_KEYS = frozenset({"issuer", "client_id", "client_secret", "scopes", "claim", "name_claim", "contact_claim"})
+MAPPING_KEYS = frozenset({"value", "account_id", "role"})
 
 
 @dataclass(frozen=True)
@@ -45,8 +52,7 @@ class OidcSettings:
     def read(cls, raw: Mapping[str, Any]) -> OidcSettings:
         """The section from the file."""
         where = "[console.oidc]"
-        allowed = {"issuer", "client_id", "client_secret", "scopes", "claim", "name_claim", "contact_claim", "mappings"}
-        no_unknown(raw, allowed, where)
+        no_unknown(raw, OIDC_KEYS | {"mappings"}, where)
         for required in ("issuer", "client_id"):
             if required not in raw:
                 raise ConfigError(f"{where} needs {required}")
@@ -86,14 +92,12 @@ def _mappings(raw: Any, where: str) -> tuple[ClaimMapping, ...]:
     for number, entry in enumerate(raw, 1):
         place = f"[[console.oidc.mappings]] entry {number}"
         entry = table(entry, place)
-        no_unknown(entry, {"value", "account_id", "role"}, place)
-        account_id = text(entry.get("account_id", ""), f"{place} account_id")
-        if not (account_id.isdigit() and len(account_id) == 12):
-            raise ConfigError(f"{place} account_id must be 12 digits")
+        no_unknown(entry, MAPPING_KEYS, place)
+        account = account_id(entry.get("account_id", ""), f"{place} account_id")
         role = text(entry.get("role", ""), f"{place} role")
         if role not in ROLES:
             raise ConfigError(f"{place} role must be one of {', '.join(ROLES)}")
-        found.append(ClaimMapping(text(entry.get("value", ""), f"{place} value"), account_id, role))
+        found.append(ClaimMapping(text(entry.get("value", ""), f"{place} value"), account, role))
     return tuple(found)
 
 
@@ -116,7 +120,7 @@ class ConsoleSettings:
     def read(cls, raw: Mapping[str, Any]) -> ConsoleSettings:
         """The section from the file."""
         found = table(raw.get("console", {}), "[console] in the config file")
-        no_unknown(found, {"enabled", "public_url", "idle_minutes", "lifetime_hours", "oidc"}, "[console]")
+        no_unknown(found, CONSOLE_KEYS | {"oidc"}, "[console]")
         oidc = found.get("oidc")
         return cls(
             enabled=boolean(found.get("enabled", cls.enabled), "[console] enabled"),

@@ -6,12 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from incidentd.config.values import ConfigError, strings, tables
+from incidentd.config.values import ConfigError, account_id, no_unknown, strings, tables, text
 from incidentd.protocol.sigv4 import Credential
 
 # With no credentials configured, a server on a loopback address accepts this key pair (the same
 # "test"/"test" pair that LocalStack and moto accept) for account 000000000000, and says so at start.
 DEV_CREDENTIAL = Credential("test", "test", "000000000000")
+
+# The keys of a [[credentials]] entry.
+CREDENTIAL_KEYS = frozenset({"access_key_id", "secret_access_key", "account_id", "user", "policies"})
 
 
 @dataclass(frozen=True)
@@ -42,16 +45,22 @@ def read_credentials(raw: Mapping[str, Any], env: Mapping[str, str]) -> Keys:
     """The keys by access key id, the environment's over the file's."""
     keys = Keys()
     for number, entry in enumerate(tables(raw, "credentials"), 1):
-        try:
-            credential = Credential(entry["access_key_id"], entry["secret_access_key"], str(entry["account_id"]))
-        except KeyError as exc:
-            raise ConfigError(f"a [[credentials]] entry lacks {exc}") from None
+        place = f"[[credentials]] entry {number}"
+        no_unknown(entry, CREDENTIAL_KEYS, place)
+        for required in ("access_key_id", "secret_access_key", "account_id"):
+            if required not in entry:
+                raise ConfigError(f"a [[credentials]] entry lacks '{required}' ({place}): add {required} = \"…\"")
+        credential = Credential(
+            text(entry["access_key_id"], f"{place} access_key_id"),
+            text(entry["secret_access_key"], f"{place} secret_access_key"),
+            account_id(entry["account_id"], f"{place} account_id"),
+        )
         key = credential.access_key_id
         keys.credentials[key] = credential
         if "user" in entry:
-            keys.users[key] = str(entry["user"])
+            keys.users[key] = text(entry["user"], f"{place} user")
         if "policies" in entry:
-            where = f"[[credentials]] entry {number} ({key})"
+            where = f"{place} ({key})"
             keys.policies[key] = (where, strings(entry["policies"], f"{where} policies"))
     for credential, policy in parse_credentials(env.get("INCIDENTD_CREDENTIALS", "")):
         key = credential.access_key_id

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from incidentd.config.values import ConfigError
+from incidentd.config.values import ConfigError, no_unknown, section
 
 # Each setting: (config-file section, key, environment variable). The environment wins, key by key.
 Setting = tuple[str, str, str]
@@ -23,6 +23,14 @@ SMS_WEBHOOK = (
     ("sms_webhook", "secret", "INCIDENTD_SMS_WEBHOOK_SECRET"),
 )
 DEFAULT_TWILIO_BASE_URL = "https://api.twilio.com"
+
+
+def section_keys() -> dict[str, frozenset[str]]:
+    """The keys each of [smtp], [twilio] and [sms_webhook] accepts."""
+    found: dict[str, set[str]] = {}
+    for name, key, _ in (*SMTP, *TWILIO, TWILIO_FROM, TWILIO_BASE_URL, TWILIO_PUBLIC_URL, *SMS_WEBHOOK):
+        found.setdefault(name, set()).add(key)
+    return {name: frozenset(keys) for name, keys in found.items()}
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,8 @@ class DeliverySettings:
     @classmethod
     def read(cls, raw: Mapping[str, Any], env: Mapping[str, str]) -> DeliverySettings:
         """The three groups from the file and the environment; half a group is a mistake, refused."""
+        for name, keys in section_keys().items():
+            no_unknown(section(raw, name), keys, f"[{name}]")
         smtp = _group(raw, env, SMTP)
         twilio = _group(raw, env, TWILIO)
         webhook = _group(raw, env, SMS_WEBHOOK)
@@ -115,11 +125,11 @@ def _group(raw: Mapping[str, Any], env: Mapping[str, str], settings: tuple[Setti
 def _read(raw: Mapping[str, Any], env: Mapping[str, str], settings: tuple[Setting, ...]) -> dict[str, str]:
     """The non-empty values of some settings, keyed by variable name, the environment over the file."""
     found: dict[str, str] = {}
-    for section, key, variable in settings:
-        table = raw.get(section, {})
-        if not isinstance(table, Mapping):
-            raise ConfigError(f"[{section}] in the config file must be a table")
+    for name, key, variable in settings:
+        table = section(raw, name)
         value = env.get(variable) or table.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"[{name}] {key} must be a string, not {value!r}")
         if value not in (None, ""):
             found[variable] = str(value)
     return found

@@ -10,6 +10,7 @@ from incidentd.config.values import ConfigError, no_unknown, section, text
 
 # A token short enough to guess is no protection; 16 characters of a password generator are plenty.
 MIN_TOKEN_LENGTH = 16
+METRICS_KEYS = frozenset({"token"})
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class MetricsSettings:
     def read(cls, raw: Mapping[str, Any], env: Mapping[str, str]) -> MetricsSettings:
         """The section from the file, INCIDENTD_METRICS_TOKEN over it."""
         found = section(raw, "metrics")
-        no_unknown(found, {"token"}, "[metrics]")
+        no_unknown(found, METRICS_KEYS, "[metrics]")
         value = env.get("INCIDENTD_METRICS_TOKEN") or found.get("token")
         if value is None:
             return cls()

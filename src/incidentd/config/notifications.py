@@ -13,6 +13,7 @@ from typing import Any
 from incidentd.config.credentials import DEV_CREDENTIAL
 from incidentd.config.values import ConfigError, no_unknown, positive, section, strings, table
 from incidentd.domain import arns, retry
+from incidentd.domain.addresses import masked
 from incidentd.domain.urls import http_url
 from incidentd.protocol.sigv4 import Credential
 
@@ -20,18 +21,21 @@ PROTOCOLS = ("slack", "msteams", "mattermost", "https", "email")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:4570"
 URL_FIELDS = ("arn", "id", "plan", "region", "account")
 
-_TOPIC_KEYS = {"arn", "subscribers"}
-_SUBSCRIBER_KEYS = {"protocol", "endpoint", "secret"}
-_NOTIFICATION_KEYS = {
-    "public_url",
-    "incident_url",
-    "link_secret",
-    "previous_link_secrets",
-    "link_lifetime_days",
-    "retry_seconds",
-    "retry_for_seconds",
-    "timeout_seconds",
-}
+# The keys of [[sns_topics]] (besides its [[sns_topics.subscribers]] array), of a subscriber, of [notifications].
+TOPIC_KEYS = frozenset({"arn"})
+SUBSCRIBER_KEYS = frozenset({"protocol", "endpoint", "secret"})
+NOTIFICATION_KEYS = frozenset(
+    {
+        "public_url",
+        "incident_url",
+        "link_secret",
+        "previous_link_secrets",
+        "link_lifetime_days",
+        "retry_seconds",
+        "retry_for_seconds",
+        "timeout_seconds",
+    }
+)
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
@@ -55,7 +59,7 @@ class Subscriber:
     def describe(self) -> str:
         """The subscription for logs: host only, since a chat webhook's path is its secret."""
         if self.protocol == "email":
-            return f"email {self.endpoint}"
+            return f"email {masked(self.endpoint)}"  # logs are read by more people than the config
         parts = urllib.parse.urlsplit(self.endpoint)
         return f"{self.protocol} {parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
@@ -115,7 +119,7 @@ class NotifySettings:
     ) -> NotifySettings:
         """The sections from the file, with INCIDENTD_PUBLIC_URL and INCIDENTD_LINK_SECRET over them."""
         found = section(raw, "notifications")
-        no_unknown(found, _NOTIFICATION_KEYS, "[notifications]")
+        no_unknown(found, NOTIFICATION_KEYS, "[notifications]")
         public_url = env.get("INCIDENTD_PUBLIC_URL") or found.get("public_url") or DEFAULT_PUBLIC_URL
         try:
             http_url(str(public_url))
@@ -162,7 +166,7 @@ def _topics(entries: Any) -> dict[str, tuple[Subscriber, ...]]:
     for number, entry in enumerate(entries, 1):
         where = f"[[sns_topics]] entry {number}"
         entry = table(entry, where)
-        no_unknown(entry, _TOPIC_KEYS, where)
+        no_unknown(entry, TOPIC_KEYS | {"subscribers"}, where)
         arn = str(entry.get("arn", ""))
         parsed = arns.parse(arn)
         if parsed is None or parsed.service != "sns" or not parsed.account or ":" in parsed.resource:
@@ -181,7 +185,7 @@ def _topics(entries: Any) -> dict[str, tuple[Subscriber, ...]]:
 
 def _subscriber(item: Any, where: str) -> Subscriber:
     item = table(item, where)
-    no_unknown(item, _SUBSCRIBER_KEYS, where)
+    no_unknown(item, SUBSCRIBER_KEYS, where)
     protocol, endpoint, secret = item.get("protocol"), item.get("endpoint"), item.get("secret")
     if protocol not in PROTOCOLS:
         raise ConfigError(f"{where}: protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")

@@ -8,7 +8,7 @@ from typing import Any
 
 from incidentd.config.values import ConfigError, no_unknown, section
 
-_KEYS = {"wrong_code_limit", "activation_codes_per_hour", "pages_per_channel_per_hour"}
+PAGING_KEYS = {"wrong_code_limit", "activation_codes_per_hour", "pages_per_channel_per_hour"}
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,8 @@ class PagingLimits:
     def read(cls, raw: Mapping[str, Any]) -> PagingLimits:
         """The section from the file."""
         found = section(raw, "paging")
-        no_unknown(found, _KEYS, "[paging]")
-        return cls(**{key: _count(found.get(key, getattr(cls, key)), f"[paging] {key}") for key in sorted(_KEYS)})
+        no_unknown(found, PAGING_KEYS, "[paging]")
+        return cls(**{key: _count(found.get(key, getattr(cls, key)), f"[paging] {key}") for key in sorted(PAGING_KEYS)})
 
 
 def _count(value: Any, where: str) -> int:

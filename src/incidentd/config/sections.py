@@ -11,7 +11,9 @@ from typing import Any
 
 from incidentd.config.values import (
     ConfigError,
+    account_id,
     boolean,
+    no_unknown,
     number,
     positive,
     section,
@@ -21,6 +23,31 @@ from incidentd.config.values import (
     url,
 )
 from incidentd.domain import arns
+
+# The keys each place of these sections accepts; reading refuses any other (config/reference.py lists them all).
+REPLICATION_KEYS = frozenset({"settle_seconds", "region_min_age_hours"})
+WORKER_KEYS = frozenset({"lease_seconds", "poll_seconds", "keep_done_jobs_days"})
+SERVER_KEYS = frozenset({"read_cache_mib", "request_timeout_seconds", "max_connections"})
+RUNBOOK_KEYS = frozenset(
+    {
+        "allow_scripts",
+        "bwrap_path",
+        "script_user",
+        "script_network",
+        "script_cpu_seconds",
+        "script_memory_mib",
+        "script_processes",
+        "script_file_size_mib",
+        "script_tmp_mib",
+        "script_open_files",
+        "script_output_kib",
+    }
+)
+PAGERDUTY_KEYS = frozenset({"base_url", "auto_resolve"})
+# A [secrets.NAME] table: what Secrets Manager's PagerDuty secret holds, and the accounts that may use it.
+SECRET_KEYS = frozenset({"pagerDutyToken", "pagerDutyFromEmail", "pagerDutyServiceRegion", "accounts"})
+INGEST_KEYS = frozenset({"sns_cert_url_prefixes"})
+INGEST_TOKEN_KEYS = frozenset({"token", "account", "plans", "name", "rate_per_minute", "topics"})
 
 
 @dataclass(frozen=True)
@@ -34,6 +61,7 @@ class ReplicationSettings:
     def read(cls, raw: Mapping[str, Any]) -> ReplicationSettings:
         """The section from the file."""
         found = section(raw, "replication")
+        no_unknown(found, REPLICATION_KEYS, "[replication]")
         return cls(
             settle_seconds=number(found.get("settle_seconds", cls.settle_seconds), "[replication] settle_seconds"),
             region_min_age_hours=number(
@@ -56,6 +84,7 @@ class WorkerSettings:
     def read(cls, raw: Mapping[str, Any]) -> WorkerSettings:
         """The section from the file; every value must be positive."""
         found = section(raw, "worker")
+        no_unknown(found, WORKER_KEYS, "[worker]")
         return cls(
             lease_seconds=positive(found.get("lease_seconds", cls.lease_seconds), "[worker] lease_seconds"),
             poll_seconds=positive(found.get("poll_seconds", cls.poll_seconds), "[worker] poll_seconds"),
@@ -84,6 +113,7 @@ class ServerSettings:
     def read(cls, raw: Mapping[str, Any], env: Mapping[str, str]) -> ServerSettings:
         """The section from the file, INCIDENTD_READ_CACHE_MIB over it."""
         found = section(raw, "server")
+        no_unknown(found, SERVER_KEYS, "[server]")
         value = env.get("INCIDENTD_READ_CACHE_MIB") or found.get("read_cache_mib", cls.read_cache_mib)
         connections = number(found.get("max_connections", cls.max_connections), "[server] max_connections", minimum=1)
         if not connections.is_integer():
@@ -117,13 +147,17 @@ class RunbookSettings:
     def read(cls, raw: Mapping[str, Any]) -> RunbookSettings:
         """The section from the file."""
         found = section(raw, "runbooks")
+        no_unknown(found, RUNBOOK_KEYS, "[runbooks]")
+        allow_scripts = found.get("allow_scripts", False)
+        if not isinstance(allow_scripts, bool):
+            # Only a real true turns scripts on: a string must not open a sandboxed shell by accident, nor be ignored.
+            raise ConfigError(f"[runbooks] allow_scripts must be true or false, not {allow_scripts!r}")
 
         def limit(name: str) -> int:
             return int(number(found.get(name, getattr(cls, name)), f"[runbooks] {name}", minimum=1))
 
         return cls(
-            # Only a real true turns scripts on: a typo or a string must not open a sandboxed shell by accident.
-            allow_scripts=found.get("allow_scripts") is True,
+            allow_scripts=allow_scripts,
             bwrap_path=text(found.get("bwrap_path", cls.bwrap_path), "[runbooks] bwrap_path"),
             script_user=text(found.get("script_user", cls.script_user), "[runbooks] script_user"),
             script_network=boolean(found.get("script_network", False), "[runbooks] script_network"),
@@ -155,6 +189,7 @@ class PagerDutySettings:
     def read(cls, raw: Mapping[str, Any]) -> PagerDutySettings:
         """The sections from the file."""
         found = section(raw, "pagerduty")
+        no_unknown(found, PAGERDUTY_KEYS, "[pagerduty]")
         base_url = found.get("base_url")
         return cls(
             base_url=url(base_url, "[pagerduty] base_url").rstrip("/") if base_url else None,
@@ -186,12 +221,14 @@ def _secret_accounts(key: str, entry: Any) -> list[str]:
             entry = json.loads(entry)
         except ValueError:
             return []  # unusable anyway: the plan's PagerDuty job says why (channels/pagerduty.find_secret)
+    if isinstance(entry, Mapping):
+        no_unknown(entry, SECRET_KEYS, f"[secrets] {key!r}")
     listed = entry.get("accounts") if isinstance(entry, Mapping) else None
     if listed is None:
         return []
-    if not isinstance(listed, list) or not all(isinstance(a, str) and a.isdigit() and len(a) == 12 for a in listed):
-        raise ConfigError(f"[secrets] {key!r}: accounts must be a list of 12-digit account ids")
-    return listed
+    if not isinstance(listed, list):
+        raise ConfigError(f'[secrets] {key!r}: accounts must be a list of 12-digit account ids, e.g. ["111122223333"]')
+    return [account_id(item, f"[secrets] {key!r}: each of accounts") for item in listed]
 
 
 # Generous for any Alertmanager or Grafana (a notification per group per group_interval), small for a storm.
@@ -232,18 +269,20 @@ class IngestSettings:
     @classmethod
     def read(cls, raw: Mapping[str, Any]) -> IngestSettings:
         """The sections from the file, checked: a short or malformed token would be a hole, not a typo."""
-        tokens = tuple(_ingest_token(entry) for entry in tables(raw, "ingest_tokens"))
-        prefixes = section(raw, "ingest").get("sns_cert_url_prefixes", [])
+        tokens = tuple(_ingest_token(entry, number) for number, entry in enumerate(tables(raw, "ingest_tokens"), 1))
+        found = section(raw, "ingest")
+        no_unknown(found, INGEST_KEYS, "[ingest]")
+        prefixes = found.get("sns_cert_url_prefixes", [])
         return cls(tokens, strings(prefixes, "[ingest] sns_cert_url_prefixes"))
 
 
-def _ingest_token(entry: Mapping[str, Any]) -> IngestToken:
+def _ingest_token(entry: Mapping[str, Any], number: int) -> IngestToken:
     """One [[ingest_tokens]] entry, checked."""
-    token, account = str(entry.get("token") or ""), str(entry.get("account") or "")
-    if len(token) < 16:
+    no_unknown(entry, INGEST_TOKEN_KEYS, f"[[ingest_tokens]] entry {number}")
+    token = entry.get("token")
+    if not isinstance(token, str) or len(token) < 16:
         raise ConfigError("an [[ingest_tokens]] token must be at least 16 characters")
-    if not (account.isdigit() and len(account) == 12):
-        raise ConfigError("an [[ingest_tokens]] account must be a 12-digit account id")
+    account = account_id(entry.get("account"), f"[[ingest_tokens]] entry {number} account")
     plans = entry.get("plans")
     if plans is not None and not (isinstance(plans, list) and all(isinstance(p, str) for p in plans)):
         raise ConfigError("[[ingest_tokens]] plans must be a list of response plan names")

@@ -27,18 +27,54 @@ from incidentd.config.sections import (
     ServerSettings,
     WorkerSettings,
 )
-from incidentd.config.values import DEFAULT_REGION, ConfigError, text
+from incidentd.config.values import DEFAULT_REGION, ConfigError, no_unknown, text
 from incidentd.domain import arns
 from incidentd.protocol.sigv4 import Credential
 
-DEFAULT_DATABASE_URL = "sqlite:///data/incidentd.db"  # a data folder under the working directory
+# The config file's top level: its own settings, its [sections] and its [[arrays]] of tables.
+TOP_LEVEL_KEYS = frozenset({"database_url", "region"})
+SECTIONS = frozenset(
+    {
+        "auth",
+        "replication",
+        "worker",
+        "server",
+        "metrics",
+        "runbooks",
+        "automation",
+        "pagerduty",
+        "secrets",
+        "ingest",
+        "smtp",
+        "twilio",
+        "sms_webhook",
+        "notifications",
+        "paging",
+        "logging",
+        "console",
+    }
+)
+ARRAYS = frozenset({"credentials", "roles", "ingest_tokens", "sns_topics"})
+
+
+def default_database_path() -> Path:
+    """Where the database lives unless configured: the user's data folder (XDG), wherever incidentd is started from."""
+    data_home = os.environ.get("XDG_DATA_HOME", "")
+    # The XDG spec ignores a relative XDG_DATA_HOME: it would move with the working directory again.
+    base = Path(data_home) if os.path.isabs(data_home) else Path.home() / ".local" / "share"
+    return base / "incidentd" / "incidentd.db"
+
+
+def default_database_url() -> str:
+    """The database URL unless --database, INCIDENTD_DATABASE_URL or database_url says otherwise."""
+    return f"sqlite:///{default_database_path()}"
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything a node needs to know to run, each section with its defaults."""
 
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = field(default_factory=default_database_url)
     region: str = DEFAULT_REGION
     credentials: Mapping[str, Credential] = field(default_factory=dict, repr=False)
     users: Mapping[str, str] = field(default_factory=dict)  # access key id -> IAM user name in caller ARNs
@@ -91,8 +127,9 @@ def from_toml(raw: Mapping[str, Any], environ: Mapping[str, str] | None = None, 
     base is the config file's folder, against which relative `file:` policy paths are read.
     """
     env: Mapping[str, str] = {} if environ is None else environ
-    database_url = env.get("INCIDENTD_DATABASE_URL") or text(
-        raw.get("database_url", DEFAULT_DATABASE_URL), "database_url"
+    no_unknown(raw, TOP_LEVEL_KEYS | SECTIONS | ARRAYS, "the config file's top level")
+    database_url = env.get("INCIDENTD_DATABASE_URL") or (
+        text(raw["database_url"], "database_url") if "database_url" in raw else default_database_url()
     )
     region = env.get("INCIDENTD_REGION") or text(raw.get("region", DEFAULT_REGION), "region")
     keys = read_credentials(raw, env)

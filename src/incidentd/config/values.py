@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from incidentd.domain.urls import http_url
@@ -88,8 +90,25 @@ def url(value: Any, where: str) -> str:
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def no_unknown(found: Mapping[str, Any], allowed: set[str], where: str) -> None:
+def no_unknown(found: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:
     """A misspelt key would otherwise be ignored silently, and what it meant to set never take effect."""
-    unknown = set(found) - allowed
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {', '.join(sorted(unknown))}")
+    known = sorted(allowed)
+    unknown = sorted(str(key) for key in found if key not in known)
+    if not unknown:
+        return
+    key = unknown[0]
+    # A shortened key ("lease" for lease_seconds) is as likely as a misspelt one.
+    close = difflib.get_close_matches(key, known, n=1) or [k for k in known if k.startswith(key)][:1]
+    advice = f"did you mean `{close[0]}`?" if close else f"the keys allowed there are {', '.join(known)}"
+    raise ConfigError(f"{where}: unknown key {key} ({advice})")
+
+
+_ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+
+
+def account_id(value: Any, where: str) -> str:
+    """An AWS account id: exactly 12 digits (best quoted: a TOML integer can't keep leading zeros)."""
+    found = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(found, str) or not _ACCOUNT_ID.match(found):
+        raise ConfigError(f'{where} must be a 12-digit account id (12 digits, such as "111122223333"), not {value!r}')
+    return found
