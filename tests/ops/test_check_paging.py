@@ -41,7 +41,11 @@ def check_paging(
 ) -> subprocess.CompletedProcess[str]:
     """Run the command as an operator would, with the server's delivery settings."""
     command = [sys.executable, "-m", "incidentd.cli", "check-paging", "--database", database_url, *extra]
-    return subprocess.run(command, cwd=workdir, env={**_clean_env(), **env}, capture_output=True, text=True, timeout=60)
+    # With credentials, like the server: without any, channel types with no transport go to the development outbox.
+    keys = {"INCIDENTD_CREDENTIALS": "AKIDCHECKPAGING:secret:100000000001"}
+    return subprocess.run(
+        command, cwd=workdir, env={**_clean_env(), **keys, **env}, capture_output=True, text=True, timeout=60
+    )
 
 
 def _clean_env() -> dict[str, str]:

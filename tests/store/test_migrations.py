@@ -28,7 +28,7 @@ def test_running_migrations_again_changes_nothing(own_database):
     migrate.upgrade(db)
     head = ScriptDirectory.from_config(migrate.alembic_config(db)).get_current_head()
     with db.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == head == "0008"
+        assert MigrationContext.configure(conn).get_current_revision() == head == "0009"
     db.dispose()
 
 

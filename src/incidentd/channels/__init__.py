@@ -7,16 +7,21 @@ from collections.abc import Callable, Iterator, Mapping
 from incidentd.channels.email import SmtpTransport
 from incidentd.channels.memory import MemoryTransport
 from incidentd.channels.message import CHANNEL_TYPES, DeliveryError, Message, Transport, activation_message
+from incidentd.channels.outbox import OutboxTransport
 from incidentd.channels.twilio import TwilioTransport
 from incidentd.channels.webhook import WebhookTransport, verify_signature
+from incidentd.clock import Clock
 from incidentd.config.delivery import DeliverySettings
+from incidentd.config.settings import Settings
 from incidentd.config.values import ConfigError
+from incidentd.store.db import Database
 
 __all__ = [
     "CHANNEL_TYPES",
     "DeliveryError",
     "MemoryTransport",
     "Message",
+    "OutboxTransport",
     "SmtpTransport",
     "Transport",
     "Transports",
@@ -24,6 +29,7 @@ __all__ = [
     "UnconfiguredTransport",
     "WebhookTransport",
     "activation_message",
+    "transports_for",
     "transports_from_settings",
     "verify_signature",
 ]
@@ -53,12 +59,16 @@ class UnconfiguredTransport:
 
 
 class Transports(Mapping[str, Transport]):
-    """The transport for each channel type; types with none map to an UnconfiguredTransport."""
+    """The transport for each channel type; types with none map to the outbox when there is one (development
+    mode), else to an UnconfiguredTransport."""
 
-    def __init__(self, transports: Mapping[str, Transport] | None = None) -> None:
+    def __init__(
+        self, transports: Mapping[str, Transport] | None = None, outbox: OutboxTransport | None = None
+    ) -> None:
         given = dict(transports or {})
-        self._by_type: dict[str, Transport] = {kind: UnconfiguredTransport(kind) for kind in CHANNEL_TYPES}
-        self._by_type.update(given)
+        self.outbox = outbox  # where a chat notice for a topic with no subscribers goes, in development mode
+        missing: dict[str, Transport] = {kind: outbox or UnconfiguredTransport(kind) for kind in CHANNEL_TYPES}
+        self._by_type: dict[str, Transport] = {**missing, **given}
 
     def __getitem__(self, channel_type: str) -> Transport:
         return self._by_type[channel_type]
@@ -77,13 +87,25 @@ class Transports(Mapping[str, Transport]):
         return transport.send(message)
 
     def configured(self, channel_type: str) -> bool:
-        """Whether a channel type has a real transport."""
+        """Whether a channel type's pages go out (through a real transport, or into the development outbox)."""
         transport = self._by_type.get(channel_type)
         return transport is not None and not isinstance(transport, UnconfiguredTransport)
 
     def describe(self) -> str:
         """One line for the start-up log: each channel type and its transport."""
         return "; ".join(f"{kind}: {transport.describe()}" for kind, transport in self._by_type.items())
+
+
+def transports_for(settings: Settings, db: Database, clock: Clock | None = None, timeout: float = 10.0) -> Transports:
+    """A worker's transports: the configured ones, and in development mode the outbox for every type without one.
+
+    With credentials configured, a type without a transport keeps an UnconfiguredTransport: its pages wait.
+    """
+    configured = transports_from_settings(settings.delivery, timeout)
+    if not settings.development:
+        return configured
+    given = {kind: configured[kind] for kind in configured if configured.configured(kind)}
+    return Transports(given, outbox=OutboxTransport(db, clock))
 
 
 def transports_from_settings(delivery: DeliverySettings, timeout: float = 10.0) -> Transports:

@@ -204,6 +204,7 @@ def console_app(invoker: Invoker, on_write: Callable[[], None]) -> ASGIApp:
         escalation_view,
         feeds_view,
         oncall_view,
+        outbox_view,
         paging_health_view,
         plan_form_view,
         plans_view,
@@ -230,6 +231,7 @@ def console_app(invoker: Invoker, on_write: Callable[[], None]) -> ASGIApp:
         *contacts_view.routes(console),
         *escalation_view.routes(console),
         *paging_health_view.routes(console),
+        *outbox_view.routes(console),
         *settings_view.routes(console),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]

@@ -54,7 +54,7 @@ def link_of(resource: str) -> tuple[str, str, str]:
 def findings_of(console: Console, account_id: str) -> list[paging_check.Finding]:
     """check-paging's findings for one account, with the transports the server's settings configure."""
     try:
-        transports = channels.transports_from_settings(console.settings.delivery)
+        transports = channels.transports_for(console.settings, console.db)  # the outbox, in development mode
     except ConfigError:
         transports = channels.Transports()  # the worker refuses such settings at start; here: none configured
     with console.db.read() as conn:

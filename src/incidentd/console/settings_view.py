@@ -203,6 +203,9 @@ def show(
             return console.refused(request, who, error.message)
         raise
     by_type, delivery_problem = transports(console.settings.delivery)
+    if console.settings.development and not delivery_problem:  # a type without a transport goes to the outbox
+        outbox = ["kept for incidentd outbox and the Outbox page (development mode)"]
+        by_type = [t if t.kind else Transport(t.channel_type, "Development outbox", outbox) for t in by_type]
     return console.page(
         request,
         who,

@@ -426,3 +426,22 @@ calendar_feeds = sa.Table(
     sa.Index("ix_calendar_feeds_token", "token_hash", unique=True),
     sa.Index("ix_calendar_feeds_user", "source", "user_name", "account_id"),
 )
+
+# The development outbox: what a server without credentials would have sent through a transport it doesn't have
+# (pages, activation codes, chat notices), kept for the developer to read with `incidentd outbox` or the console.
+# Bounded per account (store/outbox.py keeps the newest KEEP_PER_ACCOUNT), so no tenant can grow it without limit.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _account(),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # "page", "activation" or "notification"
+    sa.Column("channel_type", sa.String(16), nullable=False),  # EMAIL, SMS, VOICE, or SNS for a topic's notice
+    sa.Column("address", sa.String(2048), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("code", sa.String(16), nullable=False),  # the accept or activation code; empty for a notice
+    sa.Column("reference", sa.String(2048), nullable=False),  # the page, channel or incident ARN
+    sa.Index("ix_outbox_account", "account_id", "id"),
+)
