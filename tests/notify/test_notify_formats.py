@@ -70,7 +70,9 @@ def test_a_note_is_quoted_from_its_event_data() -> None:
     assert notice.note_text('{"content": "From the console"}') == "From the console"
     assert notice.note_text("plain text, not JSON") == "plain text, not JSON"
     noted = make({"event": "NOTE_ADDED", "eventId": "e"}, note="Rolled back\nto v41")
-    assert noted.headline == "New note" and noted.details == ["New note: Rolled back\nto v41"]
+    # The note is the notice's note, not a detail too: formats show it once, under the headline "New note".
+    assert noted.headline == "New note" and noted.details == [] and noted.note == "Rolled back\nto v41"
+    assert noted.one_line().startswith("New note: Rolled back to v41 · ")
 
 
 def test_a_notice_survives_the_job_payload() -> None:

@@ -22,7 +22,10 @@ class Message:
     public_content: str | None
     code: str  # the accept code of a page, or the activation code
     reference: str  # page ARN or channel ARN: goes into headers/metadata for tracing
-    kind: str = "page"  # "page" or "activation"
+    kind: str = "page"  # "page", "activation" or "notification"
+    # Signed links a page's e-mail carries (notify/links.py); SMS and voice carry none.
+    incident_link: str | None = None  # opens the incident's read-only page
+    acknowledge_link: str | None = None  # opens a confirmation page whose button accepts the page (READ)
 
     @property
     def is_activation(self) -> bool:
@@ -33,11 +36,20 @@ class Message:
         """The line that tells the reader which code this is."""
         return f"{'Activation' if self.is_activation else 'Accept'} code: {self.code}"
 
+    def link_lines(self) -> str:
+        """The lines with the message's links, if it has any."""
+        lines = []
+        if self.incident_link:
+            lines.append(f"Open the incident: {self.incident_link}")
+        if self.acknowledge_link:
+            lines.append(f"Acknowledge this page: {self.acknowledge_link}")
+        return "\n".join(lines)
+
     def plain_text(self) -> str:
-        """The text a person reads in an e-mail or the outbox: the content, then the line with the code, if any."""
+        """The text a person reads in an e-mail or the outbox: the content, the links, then the code line, if any."""
         # A notification (a chat-channel topic's e-mail subscriber) has no code to accept.
         tail = self.code_line() if self.code else ""
-        return "\n\n".join(part for part in (self.content.rstrip(), tail) if part) + "\n"
+        return "\n\n".join(part for part in (self.content.rstrip(), self.link_lines(), tail) if part) + "\n"
 
     def sms_subject_and_content(self) -> tuple[str, str]:
         """The subject and content an SMS shows: the public ones where given."""

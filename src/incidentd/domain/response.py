@@ -22,6 +22,8 @@ NOTE_ADDED = "NOTE_ADDED"  # payload has "eventId" of the Note timeline event
 
 # The attributes whose change is news to the channels; a new summary or new targets are not.
 ANNOUNCED_ATTRIBUTES = ("title", "impact", "status")
+# What of the record the news carries (its `incident` member), so messages show the incident as the event left it.
+SNAPSHOT = ("title", "impact", "status", "summary", "creationTime", "resolvedTime")
 
 Job = tuple[str, dict[str, Any]]
 
@@ -87,6 +89,8 @@ def jobs_for_note(record: dict[str, Any], event_id: str) -> list[Job]:
 def announcements(record: dict[str, Any], news: dict[str, Any]) -> list[Job]:
     """One job for the chat channel's topics (if any) and one per notification target, all with the same news."""
     incident = record["arn"]
+    # The incident as this news left it: the message describes the event, not what happened before its job ran.
+    news = {**news, "incident": {name: record.get(name) for name in SNAPSHOT}}
     jobs: list[Job] = []
     topics = (record.get("chatChannel") or {}).get("chatbotSns", [])
     if topics:

@@ -22,6 +22,8 @@ def document(notice: Notice) -> dict[str, Any]:
         "details": notice.details,
         "changes": notice.changes,
         "note": notice.note,
+        # The incident below is as the event left it; `since` says what became of it before the message went out.
+        "since": notice.since,
         "incident": {
             "arn": notice.incident_arn,
             "title": notice.title,
@@ -38,17 +40,20 @@ def document(notice: Notice) -> dict[str, Any]:
 
 def email_subject(notice: Notice) -> str:
     """What happened and to which incident, short enough for an inbox's list."""
-    what = "; ".join(notice.details) or f"{notice.headline}, impact {notice.impact_label}"
-    return shorten(f"[{notice.status}] {notice.title}: {what}", SUBJECT_LIMIT)
+    what = notice.what_happened()
+    if what == notice.headline:
+        what = f"{what}, impact {notice.impact_label}"
+    status = notice.status if notice.status_now is None else f"{notice.status}, now {notice.status_now}"
+    return shorten(f"[{status}] {notice.title}: {what}", SUBJECT_LIMIT)
 
 
 def email_text(notice: Notice) -> str:
     """The body of a notification e-mail."""
-    lines = [notice.headline, ""]
-    changes = [detail for detail in notice.details if not detail.startswith("New note:")]
-    lines += changes + ([""] if changes else [])
+    lines = [notice.headline, *([notice.since] if notice.since else []), ""]
+    lines += notice.details + ([""] if notice.details else [])
     if notice.note is not None:
-        lines += ["New note:", *(f"  {line}" for line in notice.note.splitlines()), ""]
+        # Under the headline "New note", quoted: not a second "New note:" label.
+        lines += [*(f"  {line}" for line in notice.note.splitlines() or [""]), ""]
     lines += [
         f"Title:   {notice.title}",
         f"Impact:  {notice.impact_label}",

@@ -16,9 +16,12 @@ TEXT_LIMIT = 4000
 def message(notice: Notice) -> dict[str, Any]:
     """The JSON body Mattermost's incoming webhooks accept (Slack-compatible attachments)."""
     # Titles, details, notes and summaries come from alerts: defused so they can't link, embed or mention.
-    lines = [escape(detail) for detail in notice.details if not detail.startswith("New note:")]
+    lines = [escape(detail) for detail in notice.details]
+    if notice.since:
+        lines.append(f"**{notice.since}**")
     if notice.note is not None:
-        lines.append("**New note:**\n" + "\n".join(f"> {escape(line)}" for line in notice.note.splitlines() or [""]))
+        # The pretext already says "New note": the note is quoted under it without a label of its own.
+        lines.append("\n".join(f"> {escape(line)}" for line in notice.note.splitlines() or [""]))
     elif notice.summary and notice.event == "INCIDENT_STARTED":
         lines.append(escape(notice.summary))
     fields = [

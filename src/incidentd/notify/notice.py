@@ -1,4 +1,5 @@
-"""What one notification says: the incident as it is, and what just happened to it (no format yet)."""
+"""What one notification says: what just happened to an incident, the incident as that left it, and whether it has
+been resolved (or reopened) since (no format yet)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ HEADLINES = {
     response.RESOLVED: "Incident resolved",
     response.NOTE_ADDED: "New note",
 }
+NOTE_LINE_LIMIT = 300  # how much of a note one-line forms (fallbacks, subjects) quote
 
 
 def impact_label(impact: int) -> str:
@@ -44,6 +46,9 @@ class Notice:
     sent_at: float  # epoch seconds of the fan-out
     changes: list[dict[str, str]] = field(default_factory=list)
     note: str | None = None
+    # The status when the message was composed, if it is no longer the one the event left (None in older notices).
+    status_now: str | None = None
+    resolved_time_now: float | None = None
 
     @property
     def impact_label(self) -> str:
@@ -52,15 +57,36 @@ class Notice:
 
     @property
     def resolved(self) -> bool:
-        """Whether the incident is resolved now."""
+        """Whether the event left the incident resolved."""
         return self.status == "RESOLVED"
+
+    @property
+    def since(self) -> str | None:
+        """What became of the incident between the event and the message: `Resolved since, at …`, or None."""
+        if self.status_now is None or self.status_now == self.status:
+            return None
+        if self.status_now == "RESOLVED":
+            when = f", at {utc(self.resolved_time_now)}" if self.resolved_time_now else ""
+            return f"Resolved since{when}."
+        return "Reopened since." if self.status_now == "OPEN" else f"Status {self.status_now} since."
+
+    def what_happened(self) -> str:
+        """The event in a few words: its changes (`Impact is now 1 (Critical)`), `New note: …`, or the headline."""
+        if self.details:
+            return "; ".join(self.details)
+        if self.note is not None:
+            return f"{self.headline}: {shorten(' '.join(self.note.split()), NOTE_LINE_LIMIT)}"
+        return self.headline
 
     def one_line(self) -> str:
         """A plain-text line for notifications and previews: what happened, to which incident."""
-        what = "; ".join(self.details) if self.details else self.headline
-        if what != self.headline:
+        what = self.what_happened()
+        if not what.startswith(self.headline):  # the headline once: never `New note: New note: …`
             what = f"{self.headline}: {what}"
-        return f"{what} · {self.title} · Impact {self.impact_label} · {self.status}"
+        parts = [what, self.title, f"Impact {self.impact_label}", self.status]
+        if self.since:
+            parts.append(self.since)
+        return " · ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         """The notice as a job payload member."""
@@ -68,7 +94,7 @@ class Notice:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Notice:
-        """A notice back from a job payload."""
+        """A notice back from a job payload (one queued by an older version lacks the newer members)."""
         return cls(**data)
 
 
@@ -82,29 +108,37 @@ def compose(
     sent_at: float,
     note: str | None = None,
 ) -> Notice:
-    """The notice for some news (a notify job's payload) about an incident as it is now."""
+    """The notice for some news (a notify job's payload) about an incident (its record as it is now).
+
+    The news carries the incident as its event left it (`incident`); news queued before it did is told from the
+    record as it is now. A status that changed since is told too.
+    """
     event = news["event"]
+    snapshot = news.get("incident")
+    then = {**record, **snapshot} if isinstance(snapshot, dict) else record
     changes = [c for c in news.get("changes", []) if c.get("attributeName") in response.ANNOUNCED_ATTRIBUTES]
-    details = [describe_change(change) for change in changes]
-    if event == response.NOTE_ADDED and note is not None:
-        details = [f"New note: {shorten(note, 300)}"]
+    # A note is the notice's `note`, which each format shows under its headline: not a detail too.
+    details = [] if event == response.NOTE_ADDED else [describe_change(change) for change in changes]
+    changed_since = record["status"] != then["status"]
     return Notice(
         message_id=message_id,
         event=event,
         headline=HEADLINES.get(event, "Incident updated"),
         details=details,
         incident_arn=record["arn"],
-        title=record["title"],
-        impact=int(record["impact"]),
-        status=record["status"],
-        summary=record.get("summary") or None,
-        creation_time=float(record["creationTime"]),
-        resolved_time=record.get("resolvedTime"),
+        title=then["title"],
+        impact=int(then["impact"]),
+        status=then["status"],
+        summary=then.get("summary") or None,
+        creation_time=float(then["creationTime"]),
+        resolved_time=then.get("resolvedTime"),
         link=link,
         topic_arn=topic_arn,
         sent_at=sent_at,
         changes=changes,
         note=note,
+        status_now=record["status"] if changed_since else None,
+        resolved_time_now=record.get("resolvedTime") if changed_since else None,
     )
 
 

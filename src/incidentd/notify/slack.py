@@ -18,9 +18,11 @@ def message(notice: Notice) -> dict[str, Any]:
     """The JSON body Slack's incoming webhooks (and chat.postMessage) accept."""
     icon = ":white_check_mark:" if notice.resolved else EMOJI.get(notice.impact, ":white_circle:")
     lines = [f"*<{notice.link}|{escape(notice.title)}>*"]
-    lines += [escape(detail) for detail in notice.details if not detail.startswith("New note:")]
+    lines += [escape(detail) for detail in notice.details]
+    if notice.since:
+        lines.append(f"*{notice.since}*")
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": shorten(f"{notice.headline}", HEADER_LIMIT)}},
+        {"type": "header", "text": {"type": "plain_text", "text": shorten(notice.headline, HEADER_LIMIT)}},
         {"type": "section", "text": {"type": "mrkdwn", "text": shorten("\n".join(lines), SECTION_LIMIT)}},
         {
             "type": "section",

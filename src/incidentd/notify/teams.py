@@ -37,7 +37,9 @@ def card(notice: Notice) -> dict[str, Any]:
         },
     ]
     # Titles, details, notes and summaries come from alerts: defused so they can't link or mention.
-    changes = [escape(detail) for detail in notice.details if not detail.startswith("New note:")]
+    changes = [escape(detail) for detail in notice.details]
+    if notice.since:
+        changes.append(f"**{notice.since}**")
     if changes:
         body.append({"type": "TextBlock", "text": "\n\n".join(changes), "wrap": True})
     facts = [
@@ -49,7 +51,6 @@ def card(notice: Notice) -> dict[str, Any]:
         facts.append({"title": "Resolved", "value": utc(notice.resolved_time)})
     body.append({"type": "FactSet", "facts": facts})
     if notice.note is not None:
-        body.append({"type": "TextBlock", "text": "Note", "weight": "Bolder", "wrap": True})
         body.append({"type": "TextBlock", "text": shorten(escape(notice.note), TEXT_LIMIT), "wrap": True})
     elif notice.summary and notice.event == "INCIDENT_STARTED":
         body.append({"type": "TextBlock", "text": shorten(escape(notice.summary), TEXT_LIMIT), "wrap": True})

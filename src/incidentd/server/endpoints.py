@@ -11,6 +11,7 @@ from incidentd.inbound import twilio
 from incidentd.ingest.endpoint import IngestEndpoint
 from incidentd.ops import endpoints
 from incidentd.protocol.wire import WireRequest, WireResponse
+from incidentd.server.accept_page import add_acknowledge_routes
 from incidentd.server.incident_page import incident_page
 from incidentd.server.plain import PlainRoutes
 
@@ -25,6 +26,7 @@ def plain_routes(invoker: Invoker, on_write: Callable[[], None]) -> PlainRoutes:
     routes.add("POST", twilio.SMS_PATH, replies.sms)
     routes.add("POST", VOICE_PATH, replies.voice)
     routes.add("GET", "/incidents/", incident_page(db, settings.notifications))
+    add_acknowledge_routes(routes, invoker)  # a page's one-click acknowledgement: GET shows, only POST accepts
     routes.add("GET", "/readyz", endpoints.readyz(db))
     routes.add("GET", "/metrics", endpoints.metrics_endpoint(db, clock, settings.metrics.token))
     return routes

@@ -9,7 +9,7 @@ from typing import Any
 from incidentd.channels import DeliveryError
 from incidentd.config.notifications import NotifySettings, Subscriber
 from incidentd.domain import arns, response
-from incidentd.engine.jobs import JobContext, job_kind
+from incidentd.engine.jobs import JobContext, job_kind, notice_outbox
 from incidentd.notify import deliver as delivery
 from incidentd.notify import links, notice
 from incidentd.ops import metrics
@@ -36,7 +36,11 @@ def notify_target(ctx: JobContext) -> None:
 
 
 def fan_out(ctx: JobContext, topics: list[str]) -> None:
-    """Compose the notice from the incident as it is now and queue its deliveries, in this job's transaction."""
+    """Compose the notice and queue its deliveries, in this job's transaction.
+
+    The notice tells the event with the incident as the event left it (the payload's `incident`), and says if its
+    status changed since; the record as it is now only decides that, and stands in for payloads without one.
+    """
     payload = ctx.job.payload
     account = ctx.job.account_id
     record = ctx.incident(payload["incidentArn"])
@@ -57,7 +61,9 @@ def fan_out(ctx: JobContext, topics: list[str]) -> None:
             log.warning("%s names SNS topic %s of another account: not delivered", record["arn"], topic)
             continue
         subscribers = settings.subscribers(topic)
-        if not subscribers:
+        # In development mode a topic nobody subscribes to has its notices kept in the outbox instead.
+        outboxed = not subscribers and ctx.runtime.transports.outbox is not None
+        if not subscribers and not outboxed:
             if topic not in _unknown_topics:
                 _unknown_topics.add(topic)
                 log.info("SNS topic %s has no subscribers in the config: its messages go nowhere", topic)
@@ -71,6 +77,8 @@ def fan_out(ctx: JobContext, topics: list[str]) -> None:
             sent_at=ctx.now_ms / 1000,
             note=note,
         )
+        if outboxed:
+            notice_outbox.keep(ctx, composed)
         for subscriber in subscribers:
             job = {
                 "incidentArn": record["arn"],

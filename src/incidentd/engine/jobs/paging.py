@@ -9,8 +9,10 @@ from sqlalchemy.engine import Connection
 
 from incidentd.channels import DeliveryError, Message, Transport, activation_message
 from incidentd.domain import retry
+from incidentd.domain.addresses import masked
 from incidentd.domain.jobs import SEND_ACTIVATION_CODE
 from incidentd.engine.jobs import JobContext, job_kind
+from incidentd.notify import links
 from incidentd.ops import metrics
 from incidentd.services import engagements
 from incidentd.store import channels
@@ -39,7 +41,7 @@ def deliver(ctx: JobContext) -> None:
     account = ctx.job.account_id
     payload = ctx.job.payload
     with ctx.read() as conn:
-        message = _page_message(conn, account, payload["pageArn"], payload["channelArn"])
+        message = _page_message(ctx, conn, account, payload["pageArn"], payload["channelArn"])
     if message is None:
         return  # read, stopped, deleted or not activated: the worker marks the job done
     per_hour = ctx.settings.paging.pages_per_channel_per_hour
@@ -77,6 +79,7 @@ def deliver(ctx: JobContext) -> None:
         store.mark_page(conn, account, payload["pageArn"], "sent_ms", sent)
         ctx.finish(conn)
     metrics.delivery(message.channel_type.lower(), metrics.SENT)
+    log.info("page %s sent to %s (attempt %s): %s", payload["pageArn"], _to(message), payload["attempt"], provider_id)
 
 
 def _not_sent(ctx: JobContext, payload: dict[str, Any], per_hour: int) -> None:
@@ -89,7 +92,7 @@ def _not_sent(ctx: JobContext, payload: dict[str, Any], per_hour: int) -> None:
     log.warning("page %s to %s %s", payload["pageArn"], payload["channelArn"], reason)
 
 
-def _page_message(conn: Connection, account: str, page_arn: str, channel_arn: str) -> Message | None:
+def _page_message(ctx: JobContext, conn: Connection, account: str, page_arn: str, channel_arn: str) -> Message | None:
     """What to send for a page on a channel; None when it must not be sent any more."""
     found = store.delivery(conn, account, page_arn, channel_arn)
     # Gone, read, or its engagement stopped: nothing to send.
@@ -100,6 +103,15 @@ def _page_message(conn: Connection, account: str, page_arn: str, channel_arn: st
     # (aws-behaviour §4.3).
     if channel["ContactArn"] != found["contact_arn"] or channel.get("ActivationStatus") != "ACTIVATED":
         return None
+    # An e-mail carries signed links to the incident and to the page's one-click acknowledgement.
+    incident_link, acknowledge_link = links.page_links(
+        ctx.settings.notifications,
+        channel["Type"],
+        page_arn,
+        page.get("IncidentId"),
+        ctx.settings.region,
+        ctx.current_ms(),
+    )
     return Message(
         channel_type=channel["Type"],
         address=channel["DeliveryAddress"]["SimpleAddress"],
@@ -109,6 +121,8 @@ def _page_message(conn: Connection, account: str, page_arn: str, channel_arn: st
         public_content=page.get("PublicContent"),
         code=found["accept_code"],
         reference=page_arn,
+        incident_link=incident_link,
+        acknowledge_link=acknowledge_link,
     )
 
 
@@ -124,16 +138,25 @@ def send_activation_code(ctx: JobContext) -> None:
     doc = channel.doc
     address = doc["DeliveryAddress"]["SimpleAddress"]
     message = activation_message(doc["Type"], address, channel.activation_code, doc["ContactChannelArn"], doc["Name"])
+    attempt = int(payload.get("attempt", 1))
     try:
-        _transport(ctx, message.channel_type).send(message)
+        provider_id = _transport(ctx, message.channel_type).send(message)
     except DeliveryError as error:
-        attempt = int(payload.get("attempt", 1))
         log.warning("activation code for %s failed (attempt %s): %s", doc["ContactChannelArn"], attempt, error)
         with ctx.transaction() as conn:
             if not error.permanent and not retry.ACTIVATION_CODE.exhausted(attempt):
                 delay = retry.ACTIVATION_CODE.delay_ms(attempt)
                 ctx.enqueue(SEND_ACTIVATION_CODE, dict(payload, attempt=attempt + 1), delay, conn=conn)
             ctx.finish(conn)
+        return
+    log.info(
+        "activation code for %s sent to %s (attempt %s): %s", message.reference, _to(message), attempt, provider_id
+    )
+
+
+def _to(message: Message) -> str:
+    """Where a message went, for the log: its channel type and its address masked."""
+    return f"{message.channel_type} {masked(message.address)}"
 
 
 def _transport(ctx: JobContext, channel_type: str) -> Transport:
