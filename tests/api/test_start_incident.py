@@ -97,7 +97,7 @@ def test_the_incident_arn_names_the_plan(incidents, replication_set, account):
 
 
 def test_incident_ids_are_uuids_that_grow_with_time(incidents, replication_set):
-    # Time-ordered ids keep each new incident's rows beside the previous one's in every index (README).
+    # Time-ordered ids keep each new incident's rows beside the previous one's in every index (docs/aws-behaviour.md).
     plan = create_plan(incidents)
 
     ids = [start(incidents, plan).rsplit("/", 1)[1] for _ in range(3)]

@@ -128,7 +128,7 @@ def test_a_rota_from_form_to_calendar_feed(
     assert events == listed
     assert (target["StartTime"], target["EndTime"], names[cover]) in events
 
-    # The month, as the README shows it.
+    # The month, as docs/console.md shows it.
     page.goto(f"{server.endpoint}/console/on-call/schedules/payments?view=month&zone=Europe/Berlin")
     expect(page.locator("[data-shown-zone]")).to_have_text("Europe/Berlin")
     page.screenshot(path=str(SCREENSHOT), full_page=False)

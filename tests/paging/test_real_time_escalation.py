@@ -33,7 +33,8 @@ def test_an_escalation_survives_a_kill_and_pages_the_next_stage_on_time_exactly_
         sink.wait_for_mail(address_of("alice", account), count=2, timeout=10)  # activation code, then the page
         (page,) = contacts.list_pages_by_engagement(EngagementId=engagement)["Pages"]
         # Kill between the stages, once the first page is recorded as sent. (A kill in the milliseconds between
-        # the mail server's 250 and that record sends the page again after the lease: see README, "Paging".)
+        # the mail server's 250 and that record sends the page again after the lease: see docs/aws-behaviour.md,
+        # "In short: ssm-contacts".)
         wait_until(lambda: contacts.describe_page(PageId=page["PageArn"]).get("SentTime"))
 
         server.stop(kill=True)  # SIGKILL: only the database knows what comes next

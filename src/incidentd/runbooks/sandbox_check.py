@@ -44,5 +44,5 @@ def refusal(settings: RunbookSettings) -> str | None:
         return None
     return (
         f"[runbooks] allow_scripts is on, but scripts can't be isolated on this machine: {why}. "
-        "incidentd won't run them less isolated than its README says."
+        "incidentd won't run them less isolated than docs/security.md says."
     )

@@ -20,7 +20,7 @@ NETWORK_FILES = ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/s
 
 
 class IsolationError(Exception):
-    """This machine can't isolate scripts as the README says; the message says why."""
+    """This machine can't isolate scripts as docs/security.md says; the message says why."""
 
 
 def interpreter() -> str:

@@ -711,7 +711,8 @@ def test_list_engagements_shows_the_engagements_of_the_signing_region_only(onboa
     west_person = west_contacts.create_contact(Alias="akuam", Type="PERSONAL", Plan={"Stages": []})["ContactArn"]
     west_engagement = engage(west_contacts, west_person)
 
-    # As ListContacts and ListRotations do (README, "Regions"): the region's engagements, which Describe finds.
+    # As ListContacts and ListRotations do: the region's engagements, which Describe finds.
+    # (docs/aws-behaviour.md, "In short: ssm-contacts")
     assert engagement_arns(west_contacts) == [west_engagement]
     assert engagement_arns(onboarded_contacts) == [east_engagement]
 

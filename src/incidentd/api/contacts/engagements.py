@@ -67,7 +67,8 @@ def list_engagements(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]
     position = PAGES.position(params, int, str)
     after = (position[0], position[1]) if position is not None else None
     limit = PAGES.size(params)
-    # Engagements are regional like their contacts: list the signing region's only (README, "Regions").
+    # Engagements are regional like their contacts: list the signing region's only
+    # (docs/aws-behaviour.md, "In short: ssm-contacts").
     prefix = arns.contacts_arn(ctx.region, ctx.account_id, "engagement/")
     found = store.list_engagements(
         ctx.conn, ctx.account_id, prefix, params.get("IncidentId"), start_range, after, limit + 1

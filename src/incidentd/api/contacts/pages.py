@@ -49,7 +49,8 @@ def page_wire(page: dict[str, Any]) -> dict[str, Any]:
 def accept_page(ctx: CallContext, params: dict[str, Any]) -> None:
     """Acknowledge a page: READ stops its channels, and its engagement when the page is essential."""
     page = load_page(ctx, params["PageId"])
-    # AcceptCodeValidation defaults to ENFORCE here: a wrong code must not silence a page (README, "Decisions").
+    # AcceptCodeValidation defaults to ENFORCE here: a wrong code must not silence a page.
+    # (docs/aws-behaviour.md, "In short: ssm-contacts")
     if params.get("AcceptCodeValidation", "ENFORCE") == "ENFORCE":
         _check_code(ctx, page, params["AcceptCode"])
     channel_arn = params.get("ContactChannelId")

@@ -1,4 +1,4 @@
-"""The README's Permissions section can't drift: its config loads, and `policy simulate` prints what it shows."""
+"""The permissions page's policies can't drift: its config loads, and `policy simulate` prints what it shows."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ import pytest
 
 from incidentd import cli, config
 
-README = Path(__file__).parents[2] / "README.md"
+PAGE = Path(__file__).parents[2] / "docs" / "permissions.md"
 
 
 def section() -> str:
-    text = README.read_text()
-    start = text.index("### Permissions")
-    return text[start : text.index("\n## ", start)]
+    """The page's section on IAM policies, up to the next section."""
+    text = PAGE.read_text()
+    start = text.index("## IAM policies")
+    return text[start : text.index("\n## ", start + 1)]
 
 
 def test_the_example_config_loads_with_the_policies_it_describes() -> None:
@@ -30,7 +31,7 @@ def test_the_example_config_loads_with_the_policies_it_describes() -> None:
     assert settings.access.for_role("arn:aws:iam::111122223333:role/IncidentRunbooks") is not None
 
 
-def test_the_simulate_example_prints_what_the_readme_shows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_simulate_example_prints_what_the_page_shows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = section()
     example = re.search(r"```toml\n(.*?)```", text, re.S)
     shown = re.search(r"\$ incidentd policy simulate (.*?)\n(denied: .*?)\n```", text, re.S)
