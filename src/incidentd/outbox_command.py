@@ -60,7 +60,9 @@ def run(args: argparse.Namespace, settings: config.Settings) -> int:
     """Carry out `incidentd outbox`; the exit status."""
     # Like check-paging it only reads: it never creates or migrates a database, and one at another schema would
     # be misread.
-    db = database_check.open_database(settings, create=False)
+    # Quiet about where the database is: a script reading codes from the outbox wants only the entries. An empty
+    # outbox names the database instead, which is where a reader looking at the wrong one finds out.
+    db = database_check.open_database(settings, create=False, announce=False)
     try:
         problem = database_check.schema_problem(db)
         if problem is not None:
@@ -74,7 +76,8 @@ def run(args: argparse.Namespace, settings: config.Settings) -> int:
                 return 1
         if not entries and not args.follow:
             # With --json the hint goes to stderr: stdout stays one JSON object per line (here: none).
-            print(EMPTY, file=sys.stderr if args.json else sys.stdout)
+            where = database_check.location(database_check.parse(settings.database_url))
+            print(f"{EMPTY} (database {where})", file=sys.stderr if args.json else sys.stdout)
         _print(entries, args.json)
         if args.follow:
             _follow(db, args.account, args.kind, entries[-1].id if entries else _last_id(db), args.json)

@@ -23,11 +23,12 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 CONNECT_TIMEOUT_SECONDS = 10
 
 
-def open_database(settings: config.Settings, create: bool = True) -> Database:
+def open_database(settings: config.Settings, create: bool = True, announce: bool = True) -> Database:
     """The settings' database, checked and said at start; ConfigError naming what to do when it can't be used.
 
     With create false a SQLite file that doesn't exist yet is refused instead of created (commands that only read).
-    Nothing is migrated here: the caller decides.
+    Nothing is migrated here: the caller decides. Without announce the location is not logged (the caller says it
+    where it matters).
     """
     url = settings.database_url
     parsed = parse(url)
@@ -47,7 +48,8 @@ def open_database(settings: config.Settings, create: bool = True) -> Database:
         _check_postgres(parsed)
         db = Database(url)
     # Said once it is known to work: a refusal above names the file or server itself, in its one line.
-    log.info("database %s", location(parsed))
+    if announce:
+        log.info("database %s", location(parsed))
     return db
 
 
