@@ -1,4 +1,4 @@
-"""The `incidentd` command: serve, worker, migrate, check-paging, policy, user."""
+"""The `incidentd` command: serve, worker, migrate, check-paging, policy, user, outbox, backup."""
 
 from __future__ import annotations
 
