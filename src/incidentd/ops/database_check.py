@@ -199,14 +199,15 @@ def schema_problem(db: Database) -> str | None:
     """What keeps a reachable database's schema from being this version's newest; None when it is."""
     from alembic.script import ScriptDirectory
 
-    heads = sorted(ScriptDirectory.from_config(migrate.alembic_config(db)).get_heads())
-    try:
-        with db.read() as conn:
-            revisions = sorted(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
-    except sa.exc.SQLAlchemyError:
+    alembic = migrate.alembic_config(db)
+    heads = sorted(ScriptDirectory.from_config(alembic).get_heads())
+    with db.read() as conn:
+        revisions = list(migrate.stored_revisions(conn))
+        # A schema a newer incidentd migrated: SchemaError, the one line saying what to run instead.
+        migrate.refuse_unknown(conn, alembic)
+    if not revisions:
         return "has no incidentd schema yet"
-    migrate.check(db)  # a schema a newer incidentd migrated: SchemaError, the one line saying what to run instead
     if revisions != heads:
-        found = ", ".join(revisions) or "of no version"
+        found = ", ".join(revisions)
         return f"has the schema {found}, not this version's newest ({', '.join(heads)})"
     return None
