@@ -27,7 +27,7 @@ def dev(own_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     running.stop()
 
 
-def _keep(server: Server, account: str, subject: str, code: str) -> None:
+def _keep(server: Server, account: str, subject: str, code: str, links: str = "") -> None:
     entry = outbox.Entry(
         id=0,
         account_id=account,
@@ -36,7 +36,7 @@ def _keep(server: Server, account: str, subject: str, code: str) -> None:
         channel_type="EMAIL",
         address=f"{code}@example.com",
         subject=subject,
-        text=f"{subject}\n\nAccept code: {code}\n",
+        text=f"{subject}\n\n{links}Accept code: {code}\n",
         code=code,
         reference=f"arn:aws:ssm-contacts:us-east-1:{account}:page/dana/{code}",
     )
@@ -98,3 +98,15 @@ def test_the_settings_page_says_pages_go_to_the_outbox(dev: Server) -> None:
     assert page.status_code == 200
     assert page.text.count("Development outbox") == 3  # EMAIL, SMS and VOICE
     assert "None: pages wait" not in page.text
+
+
+def test_the_links_of_a_message_are_clickable(dev: Server) -> None:
+    acknowledge = "http://127.0.0.1:4570/acknowledge/us-east-1/000000000000/dana/p1?exp=1&sig=a"
+    links = f"Acknowledge this page: {acknowledge}\nNot a link: javascript:alert(1)\n\n"
+    _keep(dev, DEV.account_id, "With links", "555555", links)
+    responder = signed_in(dev.endpoint, add_user(dev.database_url, DEV.account_id, "responder"))
+
+    page = responder.get("/console/outbox").text
+
+    assert f'<a href="{acknowledge.replace("&", "&amp;")}">Acknowledge this page</a>' in page
+    assert 'href="javascript' not in page

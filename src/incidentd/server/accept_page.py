@@ -39,6 +39,7 @@ HEADERS = [
 ]
 BUTTON_STYLE = (
     "button{font-size:1.1rem;padding:.6rem 1.4rem;border:0;border-radius:.4rem;background:#2e7d32;color:#fff}"
+    "dd{overflow-wrap:anywhere}"  # an ARN has no space to break at: on a phone it would widen the page
 )
 _NOTHING_DONE = "Nothing was acknowledged. Acknowledge the page with the accept code in its message instead."
 
