@@ -75,10 +75,10 @@ def load_contact(ctx: CallContext, contact_id: str) -> dict[str, Any]:
     return doc
 
 
-def load_channel(ctx: CallContext, channel_id: str) -> channels.Channel:
-    """The caller's contact channel, or ResourceNotFoundException."""
+def load_channel(ctx: CallContext, channel_id: str, for_update: bool = False) -> channels.Channel:
+    """The caller's contact channel, or ResourceNotFoundException; for_update locks its row until the call commits."""
     arn = channel_arn_of(ctx, channel_id)
-    found = channels.get(ctx.conn, ctx.account_id, arn) if arn else None
+    found = channels.get(ctx.conn, ctx.account_id, arn, for_update=for_update) if arn else None
     if found is None:
         raise not_found("CONTACT_CHANNEL", channel_id, "Contact channel")
     return found

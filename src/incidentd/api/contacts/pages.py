@@ -66,7 +66,10 @@ def accept_page(ctx: CallContext, params: dict[str, Any]) -> None:
 def _check_code(ctx: CallContext, page: dict[str, Any], given: str) -> None:
     """Refuse a wrong accept code, counting it; after [paging] wrong_code_limit of them, refuse even the right one."""
     limit = ctx.settings.paging.wrong_code_limit
-    if page_codes.wrong_codes(ctx.conn, ctx.account_id, page["arn"]) >= limit:
+    wrong = page_codes.wrong_codes(ctx.conn, ctx.account_id, page["arn"])
+    if wrong is None:  # deleted since load_page read it: its row can't be locked, nor counted against
+        raise not_found("PAGE", page["arn"], "Page")
+    if wrong >= limit:
         raise invalid(SPENT_CODE)
     if secrets.compare_digest(given.encode(), page["accept_code"].encode()):
         return
